@@ -1,0 +1,52 @@
+package v1alpha1
+
+// Other returns the other slot's colour.
+func (c Color) Other() Color {
+	if c == Blue {
+		return Green
+	}
+	return Blue
+}
+
+// Slot returns the spec of the slot of the given colour, nil when it does not exist.
+func (s *MagentoReleaseSpec) Slot(c Color) *Slot {
+	switch c {
+	case Blue:
+		return s.Blue
+	case Green:
+		return s.Green
+	}
+	return nil
+}
+
+// SlotStatus returns the status of the slot of the given colour, nil when none was recorded.
+func (s *MagentoReleaseStatus) SlotStatus(c Color) *SlotStatus {
+	switch c {
+	case Blue:
+		return s.Blue
+	case Green:
+		return s.Green
+	}
+	return nil
+}
+
+// SetSlotStatus records the status of the slot of the given colour; nil removes it.
+func (s *MagentoReleaseStatus) SetSlotStatus(c Color, st *SlotStatus) {
+	switch c {
+	case Blue:
+		s.Blue = st
+	case Green:
+		s.Green = st
+	}
+}
+
+// Condition types reported on a MagentoRelease.
+const (
+	// ConditionReady is True when the desired slot serves traffic and is fully available.
+	ConditionReady = "Ready"
+	// ConditionProgressing is True while a deploy or a switch is under way.
+	ConditionProgressing = "Progressing"
+	// ConditionDegraded is True when a deadline passed, a migration failed or a
+	// request cannot be carried out.
+	ConditionDegraded = "Degraded"
+)

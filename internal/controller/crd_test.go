@@ -1,0 +1,24 @@
+package controller
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+var _ = Describe("The MagentoRelease CRD", func() {
+	It("is installed, established and served under its short name", func() {
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "magentoreleases.magento.ops.dev"}, crd)).To(Succeed())
+		Expect(crd.Spec.Names.ShortNames).To(ConsistOf("mrel"))
+		Expect(crd.Spec.Scope).To(Equal(apiextensionsv1.NamespaceScoped))
+		established := false
+		for _, c := range crd.Status.Conditions {
+			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+				established = true
+			}
+		}
+		Expect(established).To(BeTrue(), "CRD not established: %v", crd.Status.Conditions)
+	})
+})
