@@ -1,0 +1,72 @@
+package v1alpha1_test
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/testenv"
+)
+
+// These suites run the API's OpenAPI and CEL validation in a real kube-apiserver.
+
+var (
+	testEnv   *envtest.Environment
+	k8sClient client.Client
+	ctx       = context.Background()
+)
+
+func TestAPI(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "API Validation Suite")
+}
+
+var _ = BeforeSuite(func() {
+	scheme := runtime.NewScheme()
+	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
+	Expect(v1alpha1.AddToScheme(scheme)).To(Succeed())
+	var err error
+	testEnv = testenv.New()
+	cfg, err := testEnv.Start()
+	Expect(err).NotTo(HaveOccurred())
+	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+})
+
+var _ = AfterSuite(func() {
+	if testEnv != nil {
+		Expect(testEnv.Stop()).To(Succeed())
+	}
+})
+
+// newNamespace creates a namespace for one spec and returns its name.
+func newNamespace() string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "api-"}}
+	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
+	return ns.Name
+}
+
+func keyOf(obj client.Object) client.ObjectKey { return client.ObjectKeyFromObject(obj) }
+
+func envVar(name, value string) corev1.EnvVar { return corev1.EnvVar{Name: name, Value: value} }
+
+// createRaw creates r after mutate edited its spec as plain JSON, for values
+// the Go types cannot hold.
+func createRaw(r *v1alpha1.MagentoRelease, mutate func(spec map[string]any)) error {
+	r.APIVersion, r.Kind = v1alpha1.GroupVersion.String(), "MagentoRelease"
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(r)
+	Expect(err).NotTo(HaveOccurred())
+	u := &unstructured.Unstructured{Object: content}
+	mutate(u.Object["spec"].(map[string]any))
+	return k8sClient.Create(ctx, u)
+}

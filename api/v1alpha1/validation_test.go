@@ -1,0 +1,283 @@
+package v1alpha1_test
+
+import (
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+)
+
+const digestA = "sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"
+
+// minimal is the smallest valid release: blue active, both slots defined.
+func minimal(ns string) *v1alpha1.MagentoRelease {
+	return &v1alpha1.MagentoRelease{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "shop-", Namespace: ns},
+		Spec: v1alpha1.MagentoReleaseSpec{
+			ActiveColor: v1alpha1.Blue,
+			Blue:        &v1alpha1.Slot{Tag: "main-e4f5g6h"},
+			Green:       &v1alpha1.Slot{Tag: "main-e4f5g6h"},
+			Images: v1alpha1.Images{
+				App: "123456789.dkr.ecr.eu-west-1.amazonaws.com/magento-php-fpm",
+				Web: "123456789.dkr.ecr.eu-west-1.amazonaws.com/magento-nginx",
+			},
+		},
+	}
+}
+
+func after(d string) *metav1.Duration {
+	parsed, err := time.ParseDuration(d)
+	if err != nil { // keep the string the user wrote; the API server judges it
+		return &metav1.Duration{}
+	}
+	return &metav1.Duration{Duration: parsed}
+}
+
+var _ = Describe("Creating a MagentoRelease", func() {
+	var ns string
+	BeforeEach(func() { ns = newNamespace() })
+
+	DescribeTable("rejects invalid objects with a message that says what to fix",
+		func(mutate func(*v1alpha1.MagentoRelease), fragment string) {
+			r := minimal(ns)
+			mutate(r)
+			err := k8sClient.Create(ctx, r)
+			Expect(err).To(HaveOccurred(), "the API server accepted an invalid object")
+			Expect(err.Error()).To(ContainSubstring(fragment))
+		},
+		Entry("activeColor is not a colour", func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = "red" },
+			`spec.activeColor: Unsupported value: "red"`),
+		Entry("activeColor is empty", func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = "" },
+			`spec.activeColor: Unsupported value: ""`),
+		Entry("active slot green is missing", func(r *v1alpha1.MagentoRelease) {
+			r.Spec.ActiveColor = v1alpha1.Green
+			r.Spec.Green = nil
+		}, "spec.activeColor is green but spec.green is not set"),
+		Entry("no slot at all", func(r *v1alpha1.MagentoRelease) { r.Spec.Blue, r.Spec.Green = nil, nil },
+			"spec.activeColor is blue but spec.blue is not set"),
+		Entry("slot without a tag", func(r *v1alpha1.MagentoRelease) { r.Spec.Green = &v1alpha1.Slot{} },
+			"spec.green.tag"),
+		Entry("tag with a slash", func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Tag = "feature/xyz" },
+			"spec.blue.tag in body should match"),
+		Entry("tag starting with a dash", func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Tag = "-main" },
+			"spec.blue.tag in body should match"),
+		Entry("tag starting with a dot", func(r *v1alpha1.MagentoRelease) { r.Spec.Green.Tag = ".hidden" },
+			"spec.green.tag in body should match"),
+		Entry("tag of 129 characters", func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Tag = strings.Repeat("a", 129) },
+			"spec.blue.tag in body should match"),
+		Entry("digest too short", func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Digest = "sha256:abc" },
+			"spec.blue.digest in body should match"),
+		Entry("digest with another algorithm", func(r *v1alpha1.MagentoRelease) {
+			r.Spec.Blue.Digest = "md5:" + strings.Repeat("a", 64)
+		}, "spec.blue.digest in body should match"),
+		Entry("digest in upper case", func(r *v1alpha1.MagentoRelease) {
+			r.Spec.Green.Digest = strings.ToUpper(digestA)
+		}, "spec.green.digest in body should match"),
+		Entry("revision of 64 characters", func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Revision = strings.Repeat("1", 64) },
+			"spec.blue.revision: Too long"),
+		Entry("negative web replicas", func(r *v1alpha1.MagentoRelease) { r.Spec.Web.Replicas = ptr.To[int32](-1) },
+			"spec.web.replicas in body should be greater than or equal to 0"),
+		Entry("negative php-fpm replicas", func(r *v1alpha1.MagentoRelease) { r.Spec.PHPFPM.Replicas = ptr.To[int32](-2) },
+			"spec.phpFpm.replicas in body should be greater than or equal to 0"),
+		Entry("negative consumer replicas", func(r *v1alpha1.MagentoRelease) { r.Spec.Consumer.Replicas = ptr.To[int32](-1) },
+			"spec.consumer.replicas in body should be greater than or equal to 0"),
+		Entry("web minReplicas above maxReplicas", func(r *v1alpha1.MagentoRelease) {
+			r.Spec.Web.Autoscaling = &v1alpha1.Autoscaling{MinReplicas: ptr.To[int32](5), MaxReplicas: 3}
+		}, "spec.web.autoscaling: Invalid value: autoscaling.minReplicas must not exceed maxReplicas"),
+		Entry("php-fpm minReplicas above maxReplicas", func(r *v1alpha1.MagentoRelease) {
+			r.Spec.PHPFPM.Autoscaling = &v1alpha1.Autoscaling{MinReplicas: ptr.To[int32](11), MaxReplicas: 10}
+		}, "autoscaling.minReplicas must not exceed maxReplicas"),
+		Entry("maxReplicas of zero", func(r *v1alpha1.MagentoRelease) {
+			r.Spec.Web.Autoscaling = &v1alpha1.Autoscaling{MaxReplicas: 0}
+		}, "spec.web.autoscaling.maxReplicas"),
+		Entry("target CPU above 100%", func(r *v1alpha1.MagentoRelease) {
+			r.Spec.Web.Autoscaling = &v1alpha1.Autoscaling{MaxReplicas: 3, TargetCPUUtilizationPercentage: ptr.To[int32](150)}
+		}, "spec.web.autoscaling.targetCPUUtilizationPercentage in body should be less than or equal to 100"),
+		Entry("zero progress deadline", func(r *v1alpha1.MagentoRelease) { r.Spec.ProgressDeadlineSeconds = ptr.To[int32](0) },
+			"spec.progressDeadlineSeconds in body should be greater than or equal to 1"),
+		Entry("negative progress deadline", func(r *v1alpha1.MagentoRelease) { r.Spec.ProgressDeadlineSeconds = ptr.To[int32](-60) },
+			"spec.progressDeadlineSeconds in body should be greater than or equal to 1"),
+		Entry("idle scale-down after 10s", func(r *v1alpha1.MagentoRelease) { r.Spec.IdleScaleDown.After = after("10s") },
+			"idleScaleDown.after must be at least 30s"),
+		Entry("idle scale-down after 29.5s", func(r *v1alpha1.MagentoRelease) { r.Spec.IdleScaleDown.After = after("29.5s") },
+			"idleScaleDown.after must be at least 30s"),
+		Entry("idle scale-down after zero", func(r *v1alpha1.MagentoRelease) { r.Spec.IdleScaleDown.After = after("0s") },
+			"idleScaleDown.after must be at least 30s"),
+		Entry("app image with a tag", func(r *v1alpha1.MagentoRelease) { r.Spec.Images.App = "shop/php:latest" },
+			"images.app must be an image repository"),
+		Entry("app image in upper case", func(r *v1alpha1.MagentoRelease) { r.Spec.Images.App = "Shop/PHP" },
+			"images.app must be an image repository"),
+		Entry("app image missing", func(r *v1alpha1.MagentoRelease) { r.Spec.Images.App = "" },
+			"spec.images.app"),
+		Entry("web image with spaces", func(r *v1alpha1.MagentoRelease) { r.Spec.Images.Web = "nginx latest" },
+			"images.web must be an image reference"),
+		Entry("unknown pull policy", func(r *v1alpha1.MagentoRelease) { r.Spec.Images.PullPolicy = "Sometimes" },
+			`spec.images.pullPolicy: Unsupported value: "Sometimes"`),
+		Entry("web port above 65535", func(r *v1alpha1.MagentoRelease) { r.Spec.Web.Port = 70000 },
+			"spec.web.port in body should be less than or equal to 65535"),
+		Entry("ingress without a host", func(r *v1alpha1.MagentoRelease) { r.Spec.Ingress = &v1alpha1.IngressSpec{ClassName: "alb"} },
+			"spec.ingress.host"),
+		Entry("ingress host with a scheme", func(r *v1alpha1.MagentoRelease) {
+			r.Spec.Ingress = &v1alpha1.IngressSpec{Host: "https://shop.example.com"}
+		}, "spec.ingress.host in body should match"),
+		Entry("negative migration backoffLimit", func(r *v1alpha1.MagentoRelease) {
+			r.Spec.Migration = &v1alpha1.MigrationSpec{Enabled: true, BackoffLimit: ptr.To[int32](-1)}
+		}, "spec.migration.backoffLimit in body should be greater than or equal to 0"),
+		Entry("post-switch Job without a command", func(r *v1alpha1.MagentoRelease) {
+			r.Spec.PostSwitch = &v1alpha1.PostSwitchSpec{}
+		}, "spec.postSwitch.command"),
+	)
+
+	It("rejects a duration the API server cannot parse", func() {
+		// metav1.Duration cannot hold an unparsable string, so send raw JSON.
+		r := minimal(ns)
+		r.Name = "bad-duration"
+		r.GenerateName = ""
+		err := createRaw(r, func(spec map[string]any) { spec["idleScaleDown"] = map[string]any{"after": "tomorrow"} })
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("spec.idleScaleDown.after in body should match"))
+	})
+
+	It("fills in every documented default on a minimal object", func() {
+		r := &v1alpha1.MagentoRelease{
+			ObjectMeta: metav1.ObjectMeta{Name: "defaults", Namespace: ns},
+			Spec: v1alpha1.MagentoReleaseSpec{
+				ActiveColor: v1alpha1.Blue,
+				Blue:        &v1alpha1.Slot{Tag: "t"},
+				Images:      v1alpha1.Images{App: "shop/php", Web: "shop/nginx"},
+				Web:         v1alpha1.WebSpec{Autoscaling: &v1alpha1.Autoscaling{MaxReplicas: 4}},
+				Migration:   &v1alpha1.MigrationSpec{Enabled: true},
+			},
+		}
+		Expect(k8sClient.Create(ctx, r)).To(Succeed())
+		got := &v1alpha1.MagentoRelease{}
+		Expect(k8sClient.Get(ctx, keyOf(r), got)).To(Succeed())
+		s := got.Spec
+		Expect(s.Images.PullPolicy).To(BeEquivalentTo("IfNotPresent"))
+		Expect(s.Web.Replicas).To(HaveValue(BeEquivalentTo(2)))
+		Expect(s.Web.Port).To(BeEquivalentTo(8080))
+		Expect(s.Web.Autoscaling.MinReplicas).To(HaveValue(BeEquivalentTo(1)))
+		Expect(s.Web.Autoscaling.TargetCPUUtilizationPercentage).To(HaveValue(BeEquivalentTo(80)))
+		Expect(s.PHPFPM.Replicas).To(HaveValue(BeEquivalentTo(2)))
+		Expect(s.PHPFPM.Autoscaling).To(BeNil())
+		Expect(s.Cron.Enabled).To(HaveValue(BeTrue()))
+		Expect(s.Consumer.Enabled).To(HaveValue(BeTrue()))
+		Expect(s.Consumer.Replicas).To(HaveValue(BeEquivalentTo(1)))
+		Expect(s.Preview.Enabled).To(HaveValue(BeTrue()))
+		Expect(s.IdleScaleDown.Enabled).To(HaveValue(BeTrue()))
+		Expect(s.IdleScaleDown.After).To(HaveValue(Equal(metav1.Duration{Duration: 24 * time.Hour})))
+		Expect(s.ProgressDeadlineSeconds).To(HaveValue(BeEquivalentTo(600)))
+		Expect(s.Migration.BackoffLimit).To(HaveValue(BeEquivalentTo(1)))
+		Expect(s.Ingress).To(BeNil())
+		Expect(s.PostSwitch).To(BeNil())
+	})
+
+	It("accepts the largest valid values at the bounds", func() {
+		r := minimal(ns)
+		r.Spec.Blue.Tag = "_" + strings.Repeat("a", 127)
+		r.Spec.Blue.Digest = digestA
+		r.Spec.Images.App = "registry.local:5000/shop/php"
+		r.Spec.Images.Web = "nginx:1.27-alpine@" + digestA
+		r.Spec.IdleScaleDown.After = after("30s")
+		r.Spec.Web.Autoscaling = &v1alpha1.Autoscaling{MinReplicas: ptr.To[int32](3), MaxReplicas: 3}
+		r.Spec.Web.Replicas = ptr.To[int32](0)
+		Expect(k8sClient.Create(ctx, r)).To(Succeed())
+	})
+})
+
+var _ = Describe("Updating a MagentoRelease: the live slot is immutable", func() {
+	var (
+		ns string
+		r  *v1alpha1.MagentoRelease
+	)
+	BeforeEach(func() {
+		ns = newNamespace()
+		r = minimal(ns)
+		r.Spec.Green.Tag = "green-1"
+		Expect(k8sClient.Create(ctx, r)).To(Succeed())
+	})
+
+	// serving records in status that the given slot serves traffic now.
+	serving := func(c v1alpha1.Color) {
+		r.Status.ActiveColor = c
+		Expect(k8sClient.Status().Update(ctx, r)).To(Succeed())
+	}
+
+	DescribeTable("rejects changes to the slot that is live",
+		func(setup func(), mutate func(*v1alpha1.MagentoRelease), fragment string) {
+			if setup != nil {
+				setup()
+			}
+			mutate(r)
+			err := k8sClient.Update(ctx, r)
+			Expect(err).To(HaveOccurred(), "the API server accepted a change to the live slot")
+			Expect(err.Error()).To(ContainSubstring(fragment))
+		},
+		Entry("new tag on the active slot", nil,
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Tag = "main-new" },
+			"blue is live; deploy to green and switch"),
+		Entry("new digest on the active slot", nil,
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Digest = digestA },
+			"blue is live; deploy to green and switch"),
+		Entry("new revision on the active slot", nil,
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Revision = "2" },
+			"blue is live; deploy to green and switch"),
+		Entry("new tag on the active slot together with a switch", nil,
+			func(r *v1alpha1.MagentoRelease) {
+				r.Spec.Blue.Tag = "main-new"
+				r.Spec.ActiveColor = v1alpha1.Green
+			}, "blue is live; deploy to green and switch"),
+		Entry("new tag on the slot still serving while a switch back is pending",
+			func() {
+				// green serves; spec asks for blue, the switch has not happened yet
+				serving(v1alpha1.Green)
+			},
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Green.Tag = "green-2" },
+			"green is live; deploy to blue and switch"),
+		Entry("re-adding the serving slot with a new tag after removing it",
+			func() {
+				serving(v1alpha1.Blue)
+				r.Spec.ActiveColor = v1alpha1.Green
+				r.Spec.Blue = nil
+				Expect(k8sClient.Update(ctx, r)).To(Succeed())
+			},
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue = &v1alpha1.Slot{Tag: "other"} },
+			"blue is live; deploy to green and switch"),
+	)
+
+	It("accepts a deploy to the idle slot together with the switch to it", func() {
+		serving(v1alpha1.Blue)
+		r.Spec.Green.Tag = "green-2"
+		r.Spec.ActiveColor = v1alpha1.Green
+		Expect(k8sClient.Update(ctx, r)).To(Succeed())
+	})
+
+	It("accepts a deploy to the idle slot, a revision bump and shared settings", func() {
+		serving(v1alpha1.Blue)
+		r.Spec.Green.Tag = "green-2"
+		r.Spec.Green.Digest = digestA
+		r.Spec.Green.Revision = "7"
+		r.Spec.Web.Replicas = ptr.To[int32](5)
+		r.Spec.Env = append(r.Spec.Env, envVar("MAGE_MODE", "production"))
+		Expect(k8sClient.Update(ctx, r)).To(Succeed())
+	})
+
+	It("accepts removing the idle slot and adding it back with a new tag", func() {
+		serving(v1alpha1.Blue)
+		r.Spec.Green = nil
+		Expect(k8sClient.Update(ctx, r)).To(Succeed())
+		r.Spec.Green = &v1alpha1.Slot{Tag: "green-9"}
+		Expect(k8sClient.Update(ctx, r)).To(Succeed())
+	})
+
+	It("accepts the status writes of the operator", func() {
+		serving(v1alpha1.Blue)
+		r.Status.Blue = &v1alpha1.SlotStatus{Tag: "main-e4f5g6h", State: v1alpha1.SlotActive, Ready: true}
+		Expect(k8sClient.Status().Update(ctx, r)).To(Succeed())
+	})
+})
