@@ -59,7 +59,7 @@ var _ = Describe("What users sync from Git", func() {
 	It("renders every kustomization, and the API server accepts every MagentoRelease in them", func() {
 		dirs := kustomizations()
 		rel := func(d string) string { r, _ := filepath.Rel(testenv.RepoRoot(), d); return r }
-		var names []string
+		names := make([]string, 0, len(dirs))
 		for _, d := range dirs {
 			names = append(names, rel(d))
 		}

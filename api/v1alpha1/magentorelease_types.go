@@ -513,7 +513,3 @@ type MagentoReleaseList struct {
 	// items are the releases.
 	Items []MagentoRelease `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&MagentoRelease{}, &MagentoReleaseList{})
-}

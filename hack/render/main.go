@@ -19,7 +19,7 @@ func main() {
 	var images kustomize.ImageOverrides
 	flag.Var(&images, "image", "NAME=REF: replace image NAME with REF (repeatable)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: render [--image NAME=REF] DIR\n")
+		_, _ = fmt.Fprintln(flag.CommandLine.Output(), "usage: render [--image NAME=REF] DIR")
 		flag.PrintDefaults()
 	}
 	flag.Parse()

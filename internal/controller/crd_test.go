@@ -21,4 +21,25 @@ var _ = Describe("The MagentoRelease CRD", func() {
 		}
 		Expect(established).To(BeTrue(), "CRD not established: %v", crd.Status.Conditions)
 	})
+
+	It("shows Active, Desired, Blue, Green, Ready and Age in kubectl get", func() {
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "magentoreleases.magento.ops.dev"}, crd)).To(Succeed())
+		cols := map[string]string{}
+		var order []string
+		for _, c := range crd.Spec.Versions[0].AdditionalPrinterColumns {
+			cols[c.Name] = c.JSONPath
+			order = append(order, c.Name)
+		}
+		Expect(order).To(Equal([]string{"Active", "Desired", "Blue", "Green", "Ready", "Age"}))
+		Expect(cols).To(Equal(map[string]string{
+			"Active":  ".status.activeColor",
+			"Desired": ".spec.activeColor",
+			"Blue":    ".spec.blue.tag",
+			"Green":   ".spec.green.tag",
+			"Ready":   `.status.conditions[?(@.type=="Ready")].status`,
+			"Age":     ".metadata.creationTimestamp",
+		}))
+		Expect(crd.Spec.Versions[0].Subresources.Status).NotTo(BeNil())
+	})
 })

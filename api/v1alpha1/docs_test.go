@@ -1,0 +1,113 @@
+package v1alpha1_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/testenv"
+)
+
+// fieldPaths lists the JSON paths of every field of t, descending into the
+// structs of this API package (not into core types such as EnvVar).
+func fieldPaths(prefix string, t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || t.PkgPath() != reflect.TypeFor[v1alpha1.Slot]().PkgPath() {
+		return nil
+	}
+	var paths []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		p := prefix + "." + name
+		paths = append(paths, p)
+		paths = append(paths, fieldPaths(p, f.Type)...)
+	}
+	return paths
+}
+
+// schemaAt returns the CRD schema of a dotted path below the version's root.
+func schemaAt(root *apiextensionsv1.JSONSchemaProps, path string) *apiextensionsv1.JSONSchemaProps {
+	s := root
+	for _, part := range strings.Split(path, ".") {
+		next, ok := s.Properties[part]
+		if !ok {
+			return nil
+		}
+		s = &next
+	}
+	return s
+}
+
+// TestDocsCoverEveryField fails when docs/api.md misses a field of the types,
+// or documents a default other than the CRD's.
+func TestDocsCoverEveryField(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "docs", "api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config/crd/bases/magento.ops.dev_magentoreleases.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	if err := yaml.Unmarshal(raw, crd); err != nil {
+		t.Fatal(err)
+	}
+	root := crd.Spec.Versions[0].Schema.OpenAPIV3Schema
+
+	lines := strings.Split(string(doc), "\n")
+	rowOf := func(path string) string {
+		for _, l := range lines {
+			if strings.HasPrefix(l, "|") && strings.Contains(l, "`"+path+"`") {
+				return l
+			}
+		}
+		return ""
+	}
+
+	paths := append(fieldPaths("spec", reflect.TypeFor[v1alpha1.MagentoReleaseSpec]()),
+		fieldPaths("status", reflect.TypeFor[v1alpha1.MagentoReleaseStatus]())...)
+	if len(paths) < 60 {
+		t.Fatalf("found only %d fields; the walk is broken", len(paths))
+	}
+	for _, p := range paths {
+		row := rowOf(p)
+		if row == "" {
+			t.Errorf("docs/api.md has no table row for `%s`", p)
+			continue
+		}
+		s := schemaAt(root, p)
+		if s == nil {
+			t.Errorf("the CRD has no schema for %s", p)
+			continue
+		}
+		if s.Default == nil {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(s.Default.Raw, &v); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprint(v)
+		if m, ok := v.(map[string]any); ok && len(m) == 0 {
+			want = "{}"
+		}
+		if !strings.Contains(row, "`"+want+"`") {
+			t.Errorf("docs/api.md: `%s` should document default `%s`: %s", p, want, row)
+		}
+	}
+}
