@@ -431,6 +431,11 @@ type SlotStatus struct {
 	// +optional
 	IdleSince *metav1.Time `json:"idleSince,omitempty"`
 
+	// rolloutStartTime is when the slot's current rollout (a deploy, or a
+	// scale-up from zero) started; empty once the slot has been ready since.
+	// +optional
+	RolloutStartTime *metav1.Time `json:"rolloutStartTime,omitempty"`
+
 	// idleScaleDownTime is when the idle slot will be, or was, scaled down.
 	// +optional
 	IdleScaleDownTime *metav1.Time `json:"idleScaleDownTime,omitempty"`

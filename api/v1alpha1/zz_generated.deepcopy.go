@@ -506,6 +506,10 @@ func (in *SlotStatus) DeepCopyInto(out *SlotStatus) {
 		in, out := &in.IdleSince, &out.IdleSince
 		*out = (*in).DeepCopy()
 	}
+	if in.RolloutStartTime != nil {
+		in, out := &in.RolloutStartTime, &out.RolloutStartTime
+		*out = (*in).DeepCopy()
+	}
 	if in.IdleScaleDownTime != nil {
 		in, out := &in.IdleScaleDownTime, &out.IdleScaleDownTime
 		*out = (*in).DeepCopy()

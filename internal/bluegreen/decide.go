@@ -1,0 +1,466 @@
+package bluegreen
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/specs"
+)
+
+// decision carries the intermediate results of one Decide call.
+type decision struct {
+	in      Input
+	r       *v1alpha1.MagentoRelease
+	now     time.Time
+	plan    Plan
+	st      *v1alpha1.MagentoReleaseStatus
+	active  v1alpha1.Color // where the Services point after this decision
+	desired v1alpha1.Color
+	// need is the live slot's size per served component, which a switch
+	// target must reach before traffic moves (rule 9).
+	need      map[specs.Component]int32
+	degraded  []string
+	progress  []string // deploys and switches under way
+	moving    []string // cron and consumers on their way to the active slot
+	requeueAt time.Time
+}
+
+// Decide computes what the release's children and status should be.
+func Decide(in Input) Plan {
+	d := &decision{
+		in:      in,
+		r:       in.Release,
+		now:     in.Now,
+		st:      in.Release.Status.DeepCopy(),
+		desired: in.Release.Spec.ActiveColor,
+		plan:    Plan{Slots: map[v1alpha1.Color]*SlotPlan{}},
+	}
+	d.st.ObservedGeneration = d.r.Generation
+	d.decideActive()
+	for _, c := range v1alpha1.Colors {
+		d.decideSlot(c)
+	}
+	d.decideWriters(specs.Cron)
+	d.decideWriters(specs.Consumer)
+	d.decidePreview()
+	d.decideConditions()
+	d.plan.Active = d.active
+	d.plan.Status = *d.st
+	if !d.requeueAt.IsZero() {
+		d.plan.RequeueAfter = max(d.requeueAt.Sub(d.now), time.Second)
+	}
+	return d.plan
+}
+
+// ceil rounds t up to the next whole second: status timestamps keep seconds,
+// and a deadline read back from status must never come earlier than meant.
+func ceil(t time.Time) metav1.Time {
+	if t.Truncate(time.Second).Equal(t) {
+		return metav1.NewTime(t)
+	}
+	return metav1.NewTime(t.Truncate(time.Second).Add(time.Second))
+}
+
+func (d *decision) wakeAt(t time.Time) {
+	if t.After(d.now) && (d.requeueAt.IsZero() || t.Before(d.requeueAt)) {
+		d.requeueAt = t
+	}
+}
+
+func (d *decision) event(warning bool, reason, format string, args ...any) {
+	d.plan.Events = append(d.plan.Events, Event{Warning: warning, Reason: reason, Message: fmt.Sprintf(format, args...)})
+}
+
+func (d *decision) deadline() time.Duration {
+	s := int32(defaultProgressDeadlineS)
+	if p := d.r.Spec.ProgressDeadlineSeconds; p != nil {
+		s = *p
+	}
+	return time.Duration(s) * time.Second
+}
+
+// slotStatus returns the slot's status to fill in, creating it when new.
+func (d *decision) slotStatus(c v1alpha1.Color) *v1alpha1.SlotStatus {
+	if s := d.st.SlotStatus(c); s != nil {
+		return s
+	}
+	s := &v1alpha1.SlotStatus{}
+	d.st.SetSlotStatus(c, s)
+	return s
+}
+
+// decideActive settles where traffic goes: rule 6 (first rollout), rule 2
+// (switch once the target is ready).
+func (d *decision) decideActive() {
+	d.active = d.st.ActiveColor
+	if d.active == "" && d.in.ServicesColor != "" {
+		// The status was lost but the Services still tell which slot serves.
+		d.active = d.in.ServicesColor
+	}
+	if d.active != "" && d.active != d.desired && d.r.Spec.Slot(d.active) == nil && !d.in.Slots[d.active].Exists() {
+		d.active = "" // nothing serves: the desired slot starts as on a first rollout
+	}
+	if d.active == "" {
+		d.active = d.desired // first rollout: point the Services at it straight away
+		d.st.ActiveColor = d.active
+		d.st.SwitchStartTime = nil
+		return
+	}
+	d.st.ActiveColor = d.active
+	if d.active == d.desired {
+		d.st.SwitchStartTime = nil
+		return
+	}
+
+	// A switch is pending.
+	d.need = map[specs.Component]int32{}
+	for _, c := range specs.Served {
+		if live := d.in.Slots[d.active].Deployments[c]; live != nil {
+			d.need[c] = live.SpecReplicas
+		}
+	}
+	if d.st.SwitchStartTime == nil {
+		t := ceil(d.now)
+		d.st.SwitchStartTime = &t
+	}
+	target := d.in.Slots[d.desired]
+	ready, why := d.readyForTraffic(d.desired, target)
+	// Services already moved (a crash between the flip and its status write):
+	// the flip happened, record it.
+	adopted := d.in.ServicesColor == d.desired
+	if !ready && !adopted {
+		deadline := d.st.SwitchStartTime.Add(d.deadline())
+		if !d.now.Before(deadline) {
+			d.degraded = append(d.degraded, fmt.Sprintf("%s is not ready %s after the switch to it was requested: %s",
+				d.desired, d.deadline(), why))
+		} else {
+			d.wakeAt(deadline)
+		}
+		d.progress = append(d.progress, fmt.Sprintf("switching to %s: %s", d.desired, why))
+		return
+	}
+	old := d.active
+	d.active = d.desired
+	d.st.ActiveColor = d.desired
+	now := metav1.NewTime(d.now)
+	d.st.LastSwitchTime = &now
+	d.st.SwitchStartTime = nil
+	if s := d.st.SlotStatus(old); s != nil {
+		t := ceil(d.now)
+		s.IdleSince = &t
+	}
+	d.need = nil
+	d.event(false, EventSwitched, "Switched traffic from %s to %s (%s)", old, d.desired, versionString(d.r.Spec.Slot(d.desired)))
+}
+
+// readyForTraffic tells whether a switch may move traffic to slot c, and if
+// not, why not.
+func (d *decision) readyForTraffic(c v1alpha1.Color, obs SlotObservation) (bool, string) {
+	spec := d.r.Spec.Slot(c)
+	if spec == nil {
+		return false, fmt.Sprintf("spec.%s is not set", c)
+	}
+	var missing []string
+	for _, comp := range specs.Served {
+		dep := obs.Deployments[comp]
+		switch {
+		case dep == nil:
+			missing = append(missing, string(comp)+" does not exist yet")
+		case dep.Version != *spec:
+			missing = append(missing, string(comp)+" runs "+versionString(&dep.Version)+", not "+versionString(spec))
+		case dep.SpecReplicas < d.need[comp]:
+			missing = append(missing, fmt.Sprintf("%s is scaling to %d replicas", comp, d.need[comp]))
+		case !dep.Ready:
+			missing = append(missing, string(comp)+" is not available")
+		}
+	}
+	if len(missing) > 0 {
+		return false, strings.Join(missing, ", ")
+	}
+	return true, ""
+}
+
+// decideSlot plans one slot: rule 4 (frozen live slot), rule 5 (idle
+// scale-down), rule 9 (capacity before traffic).
+func (d *decision) decideSlot(c v1alpha1.Color) {
+	spec := d.r.Spec.Slot(c)
+	obs := d.in.Slots[c]
+	serving := c == d.active
+	if spec == nil && !serving {
+		d.st.SetSlotStatus(c, nil) // removed from the spec: its objects go
+		return
+	}
+	prev := d.st.SlotStatus(c).DeepCopy()
+	ss := d.slotStatus(c)
+	running := v1alpha1.Slot{}
+	if web := obs.Deployments[specs.Web]; web != nil {
+		running = web.Version
+	}
+	version := running
+	render := false
+	switch {
+	case spec == nil: // live but removed from the spec: keep it as it is until the switch
+	case !obs.Exists() && (!serving || running == v1alpha1.Slot{}):
+		version, render = *spec, true
+	case !serving && !d.slotAt(obs, *spec):
+		version, render = *spec, true
+	}
+	if render {
+		t := ceil(d.now)
+		ss.DeployedTime, ss.RolloutStartTime = &t, &t
+		ss.Migrated = false
+		ss.State = v1alpha1.SlotDeploying
+		d.event(false, EventDeploying, "Deploying %s to %s", versionString(&version), c)
+	}
+	ss.Tag, ss.Digest, ss.Revision = version.Tag, version.Digest, version.Revision
+	ss.Outdated = obs.Outdated && !render
+
+	target := c == d.desired && !serving
+	idle := !serving && !target
+	down := false
+	if idle {
+		if ss.IdleSince == nil && ss.DeployedTime == nil {
+			t := ceil(d.now)
+			ss.IdleSince = &t
+		}
+		down = d.idleScaleDown(c, prev, ss, render)
+	} else {
+		ss.IdleScaleDownTime = nil
+	}
+	if !down && prev != nil && prev.State == v1alpha1.SlotScaledDown && !render {
+		t := ceil(d.now)
+		ss.IdleSince, ss.RolloutStartTime = &t, &t
+		d.event(false, EventScaledUp, "Scaling %s up from zero for the switch to it", c)
+	}
+
+	plan := &SlotPlan{Version: version, Render: render, Running: !down,
+		Replicas: map[specs.Component]int32{}, HPAs: map[specs.Component]Bounds{}}
+	for _, comp := range specs.Served {
+		plan.Replicas[comp] = d.servedReplicas(comp, obs, down, target, plan)
+	}
+	d.plan.Slots[c] = plan
+
+	ready := !render && obs.Exists()
+	for _, comp := range specs.Served {
+		if dep := obs.Deployments[comp]; dep == nil || dep.Version != version || !dep.Ready || dep.SpecReplicas != plan.Replicas[comp] {
+			ready = false
+		}
+	}
+	ss.Ready = ready && !down
+	if ss.Ready {
+		ss.RolloutStartTime = nil
+	}
+	switch {
+	case serving:
+		ss.State = v1alpha1.SlotActive
+	case down:
+		ss.State = v1alpha1.SlotScaledDown
+		ss.RolloutStartTime = nil
+	case ss.RolloutStartTime != nil:
+		ss.State = v1alpha1.SlotDeploying
+	default:
+		ss.State = v1alpha1.SlotPreview
+	}
+	if ss.RolloutStartTime != nil {
+		deadline := ss.RolloutStartTime.Add(d.deadline())
+		if !d.now.Before(deadline) && !target { // a switch target reports through the switch deadline
+			d.degraded = append(d.degraded, fmt.Sprintf("%s is not ready %s after its rollout started", c, d.deadline()))
+		} else {
+			d.wakeAt(deadline)
+		}
+		d.progress = append(d.progress, fmt.Sprintf("%s is rolling out %s", c, versionString(&version)))
+	}
+}
+
+// slotAt tells whether every Deployment of the slot was rendered for version v.
+func (d *decision) slotAt(obs SlotObservation, v v1alpha1.Slot) bool {
+	for _, dep := range obs.Deployments {
+		if dep.Version != v {
+			return false
+		}
+	}
+	return true
+}
+
+// idleScaleDown tells whether the idle slot c is scaled down, and records when.
+func (d *decision) idleScaleDown(c v1alpha1.Color, prev, ss *v1alpha1.SlotStatus, render bool) bool {
+	cfg := d.r.Spec.IdleScaleDown
+	after := defaultIdleScaleDown
+	if cfg.After != nil {
+		after = cfg.After.Duration
+	}
+	enabled := cfg.Enabled == nil || *cfg.Enabled
+	since := ss.IdleSince
+	if since == nil || (ss.DeployedTime != nil && ss.DeployedTime.After(since.Time)) {
+		since = ss.DeployedTime
+	}
+	if prev != nil && prev.State == v1alpha1.SlotScaledDown && !render {
+		return true // stays down until it is deployed again or switched to
+	}
+	if !enabled {
+		ss.IdleScaleDownTime = nil
+		return false
+	}
+	at := ceil(since.Add(after))
+	ss.IdleScaleDownTime = &at
+	if d.now.Before(at.Time) {
+		d.wakeAt(at.Time)
+		return false
+	}
+	d.event(false, EventScaledDown, "Scaled idle slot %s down to zero, %s after it last served or was deployed", c, after)
+	return true
+}
+
+// servedReplicas is the replica count of web or php-fpm of a slot, and its
+// HPA bounds.
+func (d *decision) servedReplicas(comp specs.Component, obs SlotObservation, down, target bool, plan *SlotPlan) int32 {
+	if down {
+		return 0
+	}
+	var need int32
+	if target {
+		need = d.need[comp]
+	}
+	current := int32(0)
+	if dep := obs.Deployments[comp]; dep != nil {
+		current = dep.SpecReplicas
+	}
+	if a := specs.Autoscaling(d.r, comp); a != nil {
+		minR := int32(1)
+		if a.MinReplicas != nil {
+			minR = *a.MinReplicas
+		}
+		minR = max(minR, need)
+		plan.HPAs[comp] = Bounds{Min: minR, Max: max(a.MaxReplicas, minR)}
+		// The HPA owns the count; only lift it to the floor the HPA keeps anyway.
+		return max(current, minR)
+	}
+	replicas := int32(2)
+	switch comp {
+	case specs.Web:
+		if d.r.Spec.Web.Replicas != nil {
+			replicas = *d.r.Spec.Web.Replicas
+		}
+	case specs.PHPFPM:
+		if d.r.Spec.PHPFPM.Replicas != nil {
+			replicas = *d.r.Spec.PHPFPM.Replicas
+		}
+	}
+	return max(replicas, need)
+}
+
+// decideWriters plans cron or consumers (rule 3): they run only in the slot
+// that serves traffic, and only once the other slot's are gone.
+func (d *decision) decideWriters(comp specs.Component) {
+	enabled, count := true, int32(1)
+	switch comp {
+	case specs.Cron:
+		enabled = d.r.Spec.Cron.Enabled == nil || *d.r.Spec.Cron.Enabled
+	case specs.Consumer:
+		enabled = d.r.Spec.Consumer.Enabled == nil || *d.r.Spec.Consumer.Enabled
+		if d.r.Spec.Consumer.Replicas != nil {
+			count = *d.r.Spec.Consumer.Replicas
+		}
+	}
+	othersGone := true
+	for _, c := range v1alpha1.Colors {
+		if c != d.active && !d.in.Slots[c].Deployments[comp].Gone() {
+			othersGone = false
+		}
+	}
+	for c, plan := range d.plan.Slots {
+		if !enabled {
+			continue // no Deployment
+		}
+		switch {
+		case c != d.active || !plan.Running:
+			plan.Replicas[comp] = 0
+		case othersGone:
+			plan.Replicas[comp] = count
+		default:
+			plan.Replicas[comp] = 0
+			d.moving = append(d.moving, fmt.Sprintf("%s waits for the other slot's %s pods to be gone", c, comp))
+		}
+	}
+	if !enabled {
+		return
+	}
+	if dep := d.in.Slots[d.active].Deployments[comp]; othersGone && (dep == nil || dep.SpecReplicas != count) {
+		d.moving = append(d.moving, fmt.Sprintf("starting %s in %s", comp, d.active))
+	}
+}
+
+// decidePreview points <name>-preview at the idle slot while both slots exist.
+func (d *decision) decidePreview() {
+	d.st.PreviewColor = ""
+	enabled := d.r.Spec.Preview.Enabled == nil || *d.r.Spec.Preview.Enabled
+	idle := d.active.Other()
+	if enabled && d.plan.Slots[d.active] != nil && d.plan.Slots[idle] != nil {
+		d.st.PreviewColor = idle
+	}
+	d.plan.Preview = d.st.PreviewColor
+}
+
+// decideConditions sets Ready, Progressing and Degraded.
+func (d *decision) decideConditions() {
+	gen := d.r.Generation
+	set := func(t string, ok bool, reason, msg string) {
+		status := metav1.ConditionFalse
+		if ok {
+			status = metav1.ConditionTrue
+		}
+		meta.SetStatusCondition(&d.st.Conditions, metav1.Condition{
+			Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen,
+			LastTransitionTime: metav1.NewTime(d.now),
+		})
+	}
+	active := d.st.SlotStatus(d.active)
+	switch {
+	case d.active != d.desired:
+		set(v1alpha1.ConditionReady, false, ReasonSwitchPending,
+			fmt.Sprintf("%s serves traffic; waiting to switch to %s", d.active, d.desired))
+	case active != nil && active.Ready:
+		set(v1alpha1.ConditionReady, true, ReasonAvailable, fmt.Sprintf("%s serves traffic and is available", d.active))
+	default:
+		set(v1alpha1.ConditionReady, false, ReasonNotAvailable, fmt.Sprintf("%s serves traffic but is not available yet", d.active))
+	}
+	switch {
+	case d.active != d.desired:
+		set(v1alpha1.ConditionProgressing, true, ReasonSwitching, strings.Join(d.progress, "; "))
+	case len(d.moving) > 0:
+		set(v1alpha1.ConditionProgressing, true, ReasonMovingCron, strings.Join(d.moving, "; "))
+	case len(d.progress) > 0:
+		set(v1alpha1.ConditionProgressing, true, ReasonDeploying, strings.Join(d.progress, "; "))
+	default:
+		set(v1alpha1.ConditionProgressing, false, ReasonStable, "no deploy or switch under way")
+	}
+	wasDegraded := meta.IsStatusConditionTrue(d.r.Status.Conditions, v1alpha1.ConditionDegraded)
+	if len(d.degraded) > 0 {
+		msg := strings.Join(d.degraded, "; ")
+		set(v1alpha1.ConditionDegraded, true, ReasonDeadlineExceeded, msg)
+		if !wasDegraded {
+			d.event(true, EventDegraded, "%s", msg)
+		}
+	} else {
+		set(v1alpha1.ConditionDegraded, false, ReasonAsExpected, "progressing within its deadline")
+	}
+}
+
+func versionString(v *v1alpha1.Slot) string {
+	if v == nil {
+		return "nothing"
+	}
+	s := v.Tag
+	if v.Digest != "" {
+		s += "@" + v.Digest
+	}
+	if v.Revision != "" {
+		s += " (revision " + v.Revision + ")"
+	}
+	return s
+}

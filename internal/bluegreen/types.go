@@ -1,0 +1,120 @@
+// Package bluegreen is the blue/green state machine of a MagentoRelease: a
+// pure function from the release, what was observed of its children and the
+// time, to what the children should be, what the status says and when to
+// look again. It makes no client calls, so tables test every transition.
+package bluegreen
+
+import (
+	"time"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/specs"
+)
+
+// DeploymentState is what was observed of one Deployment.
+type DeploymentState struct {
+	// Version is the slot version the Deployment was rendered for.
+	Version v1alpha1.Slot
+	// SpecReplicas is spec.replicas (set by the operator or an HPA).
+	SpecReplicas int32
+	// Pods is the number of pods that exist: status.replicas plus terminating ones.
+	Pods int32
+	// Current is true when status.observedGeneration >= metadata.generation.
+	Current bool
+	// Ready is rule 1 of the contract: current, and updated == available ==
+	// status.replicas == spec.replicas.
+	Ready bool
+}
+
+// Gone is true when the Deployment runs no pods and will start none.
+func (d *DeploymentState) Gone() bool {
+	return d == nil || (d.SpecReplicas == 0 && d.Current && d.Pods == 0)
+}
+
+// SlotObservation is what was observed of one slot.
+type SlotObservation struct {
+	// Deployments by component; a missing key means the Deployment does not exist.
+	Deployments map[specs.Component]*DeploymentState
+	// Outdated is true when the slot's templates differ from what the spec's
+	// shared settings would render at the slot's version.
+	Outdated bool
+}
+
+// Exists is true when the served Deployments of the slot exist.
+func (o SlotObservation) Exists() bool {
+	return o.Deployments[specs.Web] != nil && o.Deployments[specs.PHPFPM] != nil
+}
+
+// Input is everything the decision depends on.
+type Input struct {
+	Release *v1alpha1.MagentoRelease
+	Slots   map[v1alpha1.Color]SlotObservation
+	// ServicesColor is the slot both <name> and <name>-php-fpm select, ""
+	// when they do not exist or disagree.
+	ServicesColor v1alpha1.Color
+	Now           time.Time
+}
+
+// Bounds are the replica bounds of an HPA.
+type Bounds struct{ Min, Max int32 }
+
+// SlotPlan is what one slot's objects should be.
+type SlotPlan struct {
+	// Version is the slot version the Deployments should run. A Deployment
+	// rendered for another version is rendered again only when Render is set;
+	// otherwise its pod template is left exactly as it is (rule 4).
+	Version v1alpha1.Slot
+	Render  bool
+	// Replicas of each component's Deployment; a component without an entry
+	// has no Deployment (cron or consumers disabled).
+	Replicas map[specs.Component]int32
+	// HPAs by served component; none without autoscaling or while scaled down.
+	HPAs map[specs.Component]Bounds
+	// Running is false once the slot is scaled down; PDBs exist while it runs.
+	Running bool
+}
+
+// Event is a Kubernetes Event to record once the plan is applied.
+type Event struct {
+	Warning bool
+	Reason  string
+	Message string
+}
+
+// Plan is the outcome of a decision.
+type Plan struct {
+	// Active is the slot <name> and <name>-php-fpm select.
+	Active v1alpha1.Color
+	// Preview is the slot <name>-preview selects, "" for no preview Service.
+	Preview v1alpha1.Color
+	// Slots holds the plan of each slot that exists; a slot missing here has
+	// its objects deleted.
+	Slots map[v1alpha1.Color]*SlotPlan
+	// Status is the status to record.
+	Status v1alpha1.MagentoReleaseStatus
+	// Events are recorded after the plan is applied.
+	Events []Event
+	// RequeueAfter is when to look again for a time-based transition; 0 for none.
+	RequeueAfter time.Duration
+}
+
+// Condition reasons.
+const (
+	ReasonAvailable          = "Available"
+	ReasonNotAvailable       = "NotAvailable"
+	ReasonSwitchPending      = "SwitchPending"
+	ReasonSwitching          = "Switching"
+	ReasonDeploying          = "Deploying"
+	ReasonMovingCron         = "MovingCronAndConsumers"
+	ReasonStable             = "Stable"
+	ReasonDeadlineExceeded   = "ProgressDeadlineExceeded"
+	ReasonAsExpected         = "AsExpected"
+	ReasonInvalidSpec        = "InvalidSpec"
+	EventDeploying           = "Deploying"
+	EventSwitched            = "Switched"
+	EventScaledDown          = "ScaledDown"
+	EventScaledUp            = "ScaledUp"
+	EventDegraded            = "Degraded"
+	defaultIdleScaleDown     = 24 * time.Hour
+	defaultProgressDeadlineS = 600
+)

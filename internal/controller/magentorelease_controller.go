@@ -1,0 +1,106 @@
+// Package controller reconciles MagentoReleases: it observes a release's
+// children, asks the blue/green state machine what they should be, applies
+// that with as few writes as possible and records the status once.
+package controller
+
+import (
+	"context"
+	"errors"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/bluegreen"
+)
+
+// MagentoReleaseReconciler reconciles MagentoReleases.
+type MagentoReleaseReconciler struct {
+	client.Client
+	Recorder recorder.EventRecorder
+	// Clock tells the time for idle scale-down and deadlines; tests inject a fake.
+	Clock clock.PassiveClock
+}
+
+// Reconcile brings one release's children and status to what its spec asks.
+func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	rel := &v1alpha1.MagentoRelease{}
+	if err := r.Get(ctx, req.NamespacedName, rel); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !rel.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // the garbage collector removes the children
+	}
+
+	kids, err := r.observe(ctx, rel)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	plan := bluegreen.Decide(kids.input(rel, metav1.NewTime(r.Clock.Now())))
+
+	if err := r.applyPlan(ctx, rel, kids, plan); err != nil {
+		var bad specError
+		if !errors.As(err, &bad) {
+			if apierrors.IsConflict(err) {
+				log.V(1).Info("stale read, retrying", "error", err.Error())
+			}
+			return ctrl.Result{}, err
+		}
+		// The spec cannot be rendered: say so, and wait for the next change.
+		plan.Events = nil
+		meta.SetStatusCondition(&plan.Status.Conditions, metav1.Condition{
+			Type: v1alpha1.ConditionDegraded, Status: metav1.ConditionTrue, Reason: bluegreen.ReasonInvalidSpec,
+			Message: bad.Error(), ObservedGeneration: rel.Generation,
+		})
+		r.Recorder.Eventf(rel, nil, corev1.EventTypeWarning, bluegreen.EventDegraded, "Reconcile", "%s", bad.Error())
+		return ctrl.Result{}, r.writeStatus(ctx, rel, plan.Status)
+	}
+	if err := r.writeStatus(ctx, rel, plan.Status); err != nil {
+		return ctrl.Result{}, err
+	}
+	for _, e := range plan.Events {
+		kind := corev1.EventTypeNormal
+		if e.Warning {
+			kind = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(rel, nil, kind, e.Reason, "Reconcile", "%s", e.Message)
+	}
+	return ctrl.Result{RequeueAfter: plan.RequeueAfter}, nil
+}
+
+// writeStatus records the status when it changed, and only then.
+func (r *MagentoReleaseReconciler) writeStatus(ctx context.Context, rel *v1alpha1.MagentoRelease, st v1alpha1.MagentoReleaseStatus) error {
+	if equality.Semantic.DeepEqual(rel.Status, st) {
+		return nil
+	}
+	upd := rel.DeepCopy()
+	upd.Status = st
+	return r.Status().Update(ctx, upd, fieldOwner)
+}
+
+// SetupWithManager registers the controller; it watches releases and the
+// kinds they own.
+func (r *MagentoReleaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.MagentoRelease{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
+		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&networkingv1.Ingress{}).
+		Named("magentorelease").
+		Complete(r)
+}

@@ -1,0 +1,120 @@
+package controller
+
+import (
+	"context"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/bluegreen"
+	"github.com/magento-operator/magento-operator/internal/specs"
+)
+
+// children are the objects a release owns, by name, read from the cache.
+type children struct {
+	deployments map[string]*appsv1.Deployment
+	services    map[string]*corev1.Service
+	hpas        map[string]*autoscalingv2.HorizontalPodAutoscaler
+	pdbs        map[string]*policyv1.PodDisruptionBudget
+	ingresses   map[string]*networkingv1.Ingress
+}
+
+// observe lists the release's children: labelled with its instance and
+// controlled by it.
+func (r *MagentoReleaseReconciler) observe(ctx context.Context, rel *v1alpha1.MagentoRelease) (*children, error) {
+	opts := []client.ListOption{
+		client.InNamespace(rel.Namespace),
+		client.MatchingLabels{specs.LabelInstance: rel.Name, specs.LabelManagedBy: specs.ManagedBy},
+	}
+	k := &children{}
+	var err error
+	if k.deployments, err = list[*appsv1.Deployment](ctx, r.Client, rel, &appsv1.DeploymentList{}, opts); err != nil {
+		return nil, err
+	}
+	if k.services, err = list[*corev1.Service](ctx, r.Client, rel, &corev1.ServiceList{}, opts); err != nil {
+		return nil, err
+	}
+	if k.hpas, err = list[*autoscalingv2.HorizontalPodAutoscaler](ctx, r.Client, rel, &autoscalingv2.HorizontalPodAutoscalerList{}, opts); err != nil {
+		return nil, err
+	}
+	if k.pdbs, err = list[*policyv1.PodDisruptionBudget](ctx, r.Client, rel, &policyv1.PodDisruptionBudgetList{}, opts); err != nil {
+		return nil, err
+	}
+	if k.ingresses, err = list[*networkingv1.Ingress](ctx, r.Client, rel, &networkingv1.IngressList{}, opts); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// list returns the items of a list kind that rel controls, by name.
+func list[T client.Object](ctx context.Context, c client.Client, rel *v1alpha1.MagentoRelease, l client.ObjectList,
+	opts []client.ListOption) (map[string]T, error) {
+	if err := c.List(ctx, l, opts...); err != nil {
+		return nil, err
+	}
+	out := map[string]T{}
+	err := meta.EachListItem(l, func(o runtime.Object) error {
+		if obj, ok := o.(T); ok && metav1.IsControlledBy(obj, rel) {
+			out[obj.GetName()] = obj
+		}
+		return nil
+	})
+	return out, err
+}
+
+// input turns what was observed into the decision's input.
+func (k *children) input(rel *v1alpha1.MagentoRelease, now metav1.Time) bluegreen.Input {
+	in := bluegreen.Input{Release: rel, Now: now.Time, Slots: map[v1alpha1.Color]bluegreen.SlotObservation{}}
+	for _, color := range v1alpha1.Colors {
+		obs := bluegreen.SlotObservation{Deployments: map[specs.Component]*bluegreen.DeploymentState{}}
+		for _, comp := range specs.SlotComponents {
+			d := k.deployments[specs.SlotName(rel, comp, color)]
+			if d == nil {
+				continue
+			}
+			obs.Deployments[comp] = deploymentState(d)
+			if outdated(rel, color, comp, d) {
+				obs.Outdated = true
+			}
+		}
+		in.Slots[color] = obs
+	}
+	web := specs.ServiceColor(k.services[specs.ActiveServiceName(rel, specs.Web)])
+	if fpm := specs.ServiceColor(k.services[specs.ActiveServiceName(rel, specs.PHPFPM)]); web == fpm {
+		in.ServicesColor = web
+	}
+	return in
+}
+
+// deploymentState reads rule 1 of the contract off a Deployment.
+func deploymentState(d *appsv1.Deployment) *bluegreen.DeploymentState {
+	want := ptr.Deref(d.Spec.Replicas, 1)
+	s := d.Status
+	current := s.ObservedGeneration >= d.Generation
+	return &bluegreen.DeploymentState{
+		Version:      specs.RenderedVersion(d),
+		SpecReplicas: want,
+		Pods:         s.Replicas + ptr.Deref(s.TerminatingReplicas, 0),
+		Current:      current,
+		Ready:        current && s.UpdatedReplicas == want && s.AvailableReplicas == want && s.Replicas == want,
+	}
+}
+
+// outdated tells whether the spec's shared settings would render another pod
+// template at the version the Deployment runs.
+func outdated(rel *v1alpha1.MagentoRelease, color v1alpha1.Color, comp specs.Component, d *appsv1.Deployment) bool {
+	tmpl, err := specs.PodTemplate(rel, color, comp, specs.RenderedVersion(d))
+	if err != nil {
+		return false
+	}
+	return specs.TemplateHash(tmpl) != d.Annotations[specs.AnnotationTemplateHash]
+}

@@ -1,0 +1,234 @@
+package specs
+
+import (
+	"fmt"
+	"strconv"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+)
+
+// DefaultCronCommand runs `php bin/magento cron:run` every 60 s. On SIGTERM
+// the run under way finishes, then the container exits.
+var DefaultCronCommand = []string{"/bin/sh", "-c",
+	`trap "exit 0" TERM INT; while true; do php bin/magento cron:run; sleep 60 & wait $!; done`}
+
+// DefaultConsumerCommand starts every consumer Magento lists, one process
+// each, and starts them again when they stop after 10,000 messages.
+var DefaultConsumerCommand = []string{"/bin/sh", "-c",
+	`trap "kill $(jobs -p) 2>/dev/null; wait; exit 0" TERM INT; ` +
+		`while true; do ` +
+		`for c in $(php bin/magento queue:consumers:list); do ` +
+		`php bin/magento queue:consumers:start "$c" --single-thread --max-messages=10000 & done; ` +
+		`wait; sleep 5 & wait $!; done`}
+
+// Grace periods: long enough for endpoints to drop a stopping pod and for
+// requests, a cron run or a consumer batch under way to finish.
+const (
+	servedGracePeriodSeconds   = 60
+	cronGracePeriodSeconds     = 300
+	consumerGracePeriodSeconds = 120
+	// drainSeconds is how long a stopping web or php-fpm pod keeps serving
+	// while endpoint updates reach every proxy.
+	drainSeconds = 10
+)
+
+// Deployment is the desired Deployment of one component of one slot, rendered
+// at the given slot version, with the given replica count.
+func Deployment(r *v1alpha1.MagentoRelease, color v1alpha1.Color, c Component, version v1alpha1.Slot, replicas int32) (*appsv1.Deployment, error) {
+	tmpl, err := PodTemplate(r, color, c, version)
+	if err != nil {
+		return nil, err
+	}
+	d := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: objectMeta(r, SlotName(r, c, color), SlotLabels(r, color, c)),
+		Spec: appsv1.DeploymentSpec{
+			Replicas:                ptr.To(replicas),
+			Selector:                &metav1.LabelSelector{MatchLabels: Selector(r, color, c)},
+			Template:                tmpl,
+			RevisionHistoryLimit:    ptr.To[int32](3),
+			ProgressDeadlineSeconds: r.Spec.ProgressDeadlineSeconds,
+			Strategy:                strategy(c),
+		},
+	}
+	d.Annotations = map[string]string{
+		AnnotationTag:          version.Tag,
+		AnnotationDigest:       version.Digest,
+		AnnotationRevision:     version.Revision,
+		AnnotationTemplateHash: TemplateHash(tmpl),
+	}
+	return d, nil
+}
+
+// TemplateHash is a short hash of a rendered pod template.
+func TemplateHash(t corev1.PodTemplateSpec) string { return hash(t) }
+
+// RenderedVersion reads the slot version a Deployment was rendered for.
+func RenderedVersion(d *appsv1.Deployment) v1alpha1.Slot {
+	return v1alpha1.Slot{
+		Tag:      d.Annotations[AnnotationTag],
+		Digest:   d.Annotations[AnnotationDigest],
+		Revision: d.Annotations[AnnotationRevision],
+	}
+}
+
+// strategy surges web and php-fpm so capacity never drops during a rollout,
+// and recreates cron and consumers so two never run at once.
+func strategy(c Component) appsv1.DeploymentStrategy {
+	if c == Cron || c == Consumer {
+		return appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
+	}
+	return appsv1.DeploymentStrategy{
+		Type: appsv1.RollingUpdateDeploymentStrategyType,
+		RollingUpdate: &appsv1.RollingUpdateDeployment{
+			MaxUnavailable: ptr.To(intstr.FromInt32(0)),
+			MaxSurge:       ptr.To(intstr.FromString("25%")),
+		},
+	}
+}
+
+// PodTemplate is the pod template of one component of one slot.
+func PodTemplate(r *v1alpha1.MagentoRelease, color v1alpha1.Color, c Component, version v1alpha1.Slot) (corev1.PodTemplateSpec, error) {
+	var (
+		container corev1.Container
+		grace     int64
+		err       error
+	)
+	switch c {
+	case Web:
+		container, err = webContainer(r, color, version)
+		grace = servedGracePeriodSeconds
+	case PHPFPM:
+		container, err = phpFPMContainer(r, version)
+		grace = servedGracePeriodSeconds
+	case Cron:
+		container, err = appContainer(r, "cron", version, r.Spec.Cron.Command, DefaultCronCommand, r.Spec.Cron.Resources)
+		grace = cronGracePeriodSeconds
+	case Consumer:
+		container, err = appContainer(r, "consumer", version, r.Spec.Consumer.Command, DefaultConsumerCommand, r.Spec.Consumer.Resources)
+		grace = consumerGracePeriodSeconds
+	default:
+		return corev1.PodTemplateSpec{}, fmt.Errorf("component %q has no Deployment", c)
+	}
+	if err != nil {
+		return corev1.PodTemplateSpec{}, err
+	}
+	return corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: SlotLabels(r, color, c)},
+		Spec:       podSpec(r, grace, container),
+	}, nil
+}
+
+// podSpec applies the release's shared pod settings around the containers.
+func podSpec(r *v1alpha1.MagentoRelease, grace int64, containers ...corev1.Container) corev1.PodSpec {
+	p := r.Spec.Pod
+	return corev1.PodSpec{
+		Containers:                    containers,
+		ServiceAccountName:            p.ServiceAccountName,
+		NodeSelector:                  p.NodeSelector,
+		Tolerations:                   p.Tolerations,
+		Affinity:                      p.Affinity,
+		Volumes:                       p.Volumes,
+		ImagePullSecrets:              r.Spec.Images.PullSecrets,
+		TerminationGracePeriodSeconds: ptr.To(grace),
+		SecurityContext: &corev1.PodSecurityContext{
+			RunAsNonRoot:   ptr.To(true),
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		},
+	}
+}
+
+// containerSecurityContext is the restricted Pod Security profile's container part.
+func containerSecurityContext() *corev1.SecurityContext {
+	return &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	}
+}
+
+func webContainer(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1alpha1.Slot) (corev1.Container, error) {
+	image, err := WebImage(r.Spec.Images, version)
+	if err != nil {
+		return corev1.Container{}, err
+	}
+	port := intstr.FromString("http")
+	return corev1.Container{
+		Name:            "nginx",
+		Image:           image,
+		ImagePullPolicy: r.Spec.Images.PullPolicy,
+		Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: r.Spec.Web.Port, Protocol: corev1.ProtocolTCP}},
+		Env: []corev1.EnvVar{
+			{Name: "PHP_FPM_HOST", Value: SlotName(r, PHPFPM, color)},
+			{Name: "PHP_FPM_PORT", Value: strconv.Itoa(PHPFPMPort)},
+		},
+		Resources:    r.Spec.Web.Resources,
+		VolumeMounts: r.Spec.Pod.VolumeMounts,
+		// Magento's own health check goes through nginx to php-fpm, so a web
+		// pod is ready only when it can serve PHP.
+		ReadinessProbe: probe(corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/health_check.php", Port: port}}, 3),
+		LivenessProbe:  probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 6),
+		// Keep serving while endpoints drop the pod, then stop gracefully.
+		Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
+			Command: []string{"/bin/sh", "-c", fmt.Sprintf("sleep %d; nginx -s quit; sleep 30", drainSeconds)},
+		}}},
+		SecurityContext: containerSecurityContext(),
+	}, nil
+}
+
+func phpFPMContainer(r *v1alpha1.MagentoRelease, version v1alpha1.Slot) (corev1.Container, error) {
+	c, err := appContainer(r, "php-fpm", version, nil, nil, r.Spec.PHPFPM.Resources)
+	if err != nil {
+		return c, err
+	}
+	port := intstr.FromString("fastcgi")
+	c.Ports = []corev1.ContainerPort{{Name: "fastcgi", ContainerPort: PHPFPMPort, Protocol: corev1.ProtocolTCP}}
+	c.ReadinessProbe = probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 3)
+	c.LivenessProbe = probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 6)
+	// Keep serving while nginx stops sending, then let php-fpm finish the
+	// requests under way (SIGQUIT is its graceful stop).
+	c.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
+		Command: []string{"/bin/sh", "-c", fmt.Sprintf("sleep %d; kill -QUIT 1; sleep 30", drainSeconds)},
+	}}}
+	return c, nil
+}
+
+// appContainer is a container of the app image with the release's env.
+func appContainer(r *v1alpha1.MagentoRelease, name string, version v1alpha1.Slot, command, defaultCommand []string,
+	resources corev1.ResourceRequirements) (corev1.Container, error) {
+	image, err := AppImage(r.Spec.Images, version)
+	if err != nil {
+		return corev1.Container{}, err
+	}
+	if len(command) == 0 {
+		command = defaultCommand
+	}
+	return corev1.Container{
+		Name:            name,
+		Image:           image,
+		ImagePullPolicy: r.Spec.Images.PullPolicy,
+		Command:         command,
+		Env:             r.Spec.Env,
+		EnvFrom:         r.Spec.EnvFrom,
+		Resources:       resources,
+		VolumeMounts:    r.Spec.Pod.VolumeMounts,
+		SecurityContext: containerSecurityContext(),
+	}, nil
+}
+
+// probe sets every field the API server would default, so that a rendered
+// template compares equal to the stored one.
+func probe(h corev1.ProbeHandler, failureThreshold int32) *corev1.Probe {
+	return &corev1.Probe{
+		ProbeHandler:     h,
+		PeriodSeconds:    5,
+		TimeoutSeconds:   3,
+		SuccessThreshold: 1,
+		FailureThreshold: failureThreshold,
+	}
+}
