@@ -20,6 +20,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
@@ -36,7 +37,6 @@ type MagentoReleaseReconciler struct {
 
 // Reconcile brings one release's children and status to what its spec asks.
 func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	log := logf.FromContext(ctx)
 	rel := &v1alpha1.MagentoRelease{}
 	if err := r.Get(ctx, req.NamespacedName, rel); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -54,10 +54,7 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.applyPlan(ctx, rel, kids, plan); err != nil {
 		var bad specError
 		if !errors.As(err, &bad) {
-			if apierrors.IsConflict(err) {
-				log.V(1).Info("stale read, retrying", "error", err.Error())
-			}
-			return ctrl.Result{}, err
+			return ctrl.Result{}, ignoreConflict(ctx, err)
 		}
 		// The spec cannot be rendered: say so, and wait for the next change.
 		plan.Events = nil
@@ -69,7 +66,7 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, r.writeStatus(ctx, rel, plan.Status)
 	}
 	if err := r.writeStatus(ctx, rel, plan.Status); err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, ignoreConflict(ctx, err)
 	}
 	for _, e := range plan.Events {
 		kind := corev1.EventTypeNormal
@@ -79,6 +76,16 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		r.Recorder.Eventf(rel, nil, kind, e.Reason, "Reconcile", "%s", e.Message)
 	}
 	return ctrl.Result{RequeueAfter: plan.RequeueAfter}, nil
+}
+
+// ignoreConflict drops a conflict: the cache was behind a newer version of
+// the object, whose watch event brings the release back here.
+func ignoreConflict(ctx context.Context, err error) error {
+	if apierrors.IsConflict(err) {
+		logf.FromContext(ctx).V(1).Info("read a stale object; the newer one will be reconciled", "error", err.Error())
+		return nil
+	}
+	return err
 }
 
 // writeStatus records the status when it changed, and only then.
@@ -94,6 +101,11 @@ func (r *MagentoReleaseReconciler) writeStatus(ctx context.Context, rel *v1alpha
 // SetupWithManager registers the controller; it watches releases and the
 // kinds they own.
 func (r *MagentoReleaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return r.setup(mgr, r)
+}
+
+// setup registers rec (r, or r wrapped by a test) for releases and their children.
+func (r *MagentoReleaseReconciler) setup(mgr ctrl.Manager, rec reconcile.Reconciler) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.MagentoRelease{}).
 		Owns(&appsv1.Deployment{}).
@@ -102,5 +114,5 @@ func (r *MagentoReleaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Owns(&networkingv1.Ingress{}).
 		Named("magentorelease").
-		Complete(r)
+		Complete(rec)
 }

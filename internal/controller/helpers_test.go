@@ -1,0 +1,194 @@
+package controller
+
+import (
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/specs"
+)
+
+const (
+	timeout  = 20 * time.Second
+	interval = 100 * time.Millisecond
+)
+
+// newNamespace creates a namespace for one spec.
+func newNamespace() string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "mrel-"}}
+	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
+	return ns.Name
+}
+
+// newRelease returns a release with blue active on tag main-1.
+func newRelease(ns string) *v1alpha1.MagentoRelease {
+	return &v1alpha1.MagentoRelease{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
+		Spec: v1alpha1.MagentoReleaseSpec{
+			ActiveColor: v1alpha1.Blue,
+			Blue:        &v1alpha1.Slot{Tag: "main-1"},
+			Images:      v1alpha1.Images{App: "registry.local:5000/shop/php", Web: "registry.local:5000/shop/nginx"},
+		},
+	}
+}
+
+// get reads the release again.
+func get(rel *v1alpha1.MagentoRelease) *v1alpha1.MagentoRelease {
+	out := &v1alpha1.MagentoRelease{}
+	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(rel), out)).To(Succeed())
+	return out
+}
+
+// change applies mutate to the newest release, retrying on conflicts.
+func change(rel *v1alpha1.MagentoRelease, mutate func(*v1alpha1.MagentoRelease)) {
+	Eventually(func() error {
+		cur := get(rel)
+		mutate(cur)
+		return k8sClient.Update(ctx, cur)
+	}, timeout, interval).Should(Succeed())
+}
+
+func deployment(rel *v1alpha1.MagentoRelease, comp specs.Component, color v1alpha1.Color) *appsv1.Deployment {
+	d := &appsv1.Deployment{}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: specs.SlotName(rel, comp, color)}, d); err != nil {
+		return nil
+	}
+	return d
+}
+
+func service(rel *v1alpha1.MagentoRelease, name string) *corev1.Service {
+	s := &corev1.Service{}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: name}, s); err != nil {
+		return nil
+	}
+	return s
+}
+
+// servicesColor is the slot <name> and <name>-php-fpm select ("mixed" when they differ).
+func servicesColor(rel *v1alpha1.MagentoRelease) string {
+	web, fpm := service(rel, rel.Name), service(rel, rel.Name+"-php-fpm")
+	if web == nil || fpm == nil {
+		return ""
+	}
+	if web.Spec.Selector[specs.LabelColor] != fpm.Spec.Selector[specs.LabelColor] {
+		return "mixed"
+	}
+	return web.Spec.Selector[specs.LabelColor]
+}
+
+// rollOut writes a Deployment's status the way the Deployment controller
+// would once its pods at spec.replicas are all updated and available.
+func rollOut(d *appsv1.Deployment) {
+	n := ptr.Deref(d.Spec.Replicas, 1)
+	d.Status = appsv1.DeploymentStatus{
+		ObservedGeneration: d.Generation,
+		Replicas:           n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n,
+		TerminatingReplicas: ptr.To[int32](0),
+	}
+	// A conflict means the operator just changed it: the caller's Eventually tries again.
+	if err := k8sClient.Status().Update(ctx, d); !apierrors.IsConflict(err) {
+		Expect(client.IgnoreNotFound(err)).To(Succeed())
+	}
+}
+
+// rollOutSlot makes every Deployment of a slot rolled out at its current spec.
+func rollOutSlot(rel *v1alpha1.MagentoRelease, color v1alpha1.Color) {
+	Eventually(func(g Gomega) {
+		for _, comp := range specs.SlotComponents {
+			d := deployment(rel, comp, color)
+			if d == nil {
+				continue
+			}
+			rollOut(d)
+			g.Expect(deployment(rel, comp, color).Status.ObservedGeneration).To(Equal(d.Generation))
+		}
+	}, timeout, interval).Should(Succeed())
+}
+
+// settle keeps rolling out every Deployment of the release until the
+// release reports cond=status and no Deployment's status lags its spec.
+func settle(rel *v1alpha1.MagentoRelease) {
+	Eventually(func(g Gomega) {
+		for _, color := range v1alpha1.Colors {
+			for _, comp := range specs.SlotComponents {
+				if d := deployment(rel, comp, color); d != nil && !deploymentState(d).Ready {
+					rollOut(d)
+				}
+			}
+		}
+		cur := get(rel)
+		g.Expect(meta.IsStatusConditionTrue(cur.Status.Conditions, v1alpha1.ConditionReady)).To(BeTrue(), "not Ready: %v", cur.Status.Conditions)
+		g.Expect(meta.IsStatusConditionFalse(cur.Status.Conditions, v1alpha1.ConditionProgressing)).To(BeTrue(), "still Progressing: %v", cur.Status.Conditions)
+		g.Expect(cur.Status.ObservedGeneration).To(Equal(cur.Generation))
+		for _, color := range v1alpha1.Colors {
+			for _, comp := range specs.SlotComponents {
+				if d := deployment(rel, comp, color); d != nil {
+					g.Expect(deploymentState(d).Ready).To(BeTrue(), "%s not rolled out", d.Name)
+				}
+			}
+		}
+	}, timeout, interval).Should(Succeed())
+}
+
+func condition(rel *v1alpha1.MagentoRelease, t string) *metav1.Condition {
+	return meta.FindStatusCondition(get(rel).Status.Conditions, t)
+}
+
+// image is the image of a Deployment's first container.
+func image(d *appsv1.Deployment) string {
+	if d == nil {
+		return ""
+	}
+	return d.Spec.Template.Spec.Containers[0].Image
+}
+
+func replicas(d *appsv1.Deployment) int32 {
+	if d == nil {
+		return -1
+	}
+	return ptr.Deref(d.Spec.Replicas, 1)
+}
+
+// events lists the reasons of the Events recorded for the release.
+func eventReasons(rel *v1alpha1.MagentoRelease) []string {
+	var reasons []string
+	list := &eventsv1.EventList{}
+	Expect(k8sClient.List(ctx, list, client.InNamespace(rel.Namespace))).To(Succeed())
+	for _, e := range list.Items {
+		if e.Regarding.Name == rel.Name {
+			reasons = append(reasons, e.Reason)
+		}
+	}
+	return reasons
+}
+
+type networkingList = networkingv1.IngressList
+
+// eachObject calls f with every item of a typed list.
+func eachObject(l client.ObjectList, f func(client.Object)) {
+	Expect(meta.EachListItem(l, func(o runtime.Object) error {
+		f(o.(client.Object))
+		return nil
+	})).To(Succeed())
+}
+
+// watchDeployments watches the Deployments of the release's namespace.
+func watchDeployments(rel *v1alpha1.MagentoRelease) (watch.Interface, error) {
+	wc, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, err
+	}
+	return wc.Watch(ctx, &appsv1.DeploymentList{}, client.InNamespace(rel.Namespace))
+}
