@@ -197,33 +197,19 @@ func (d *decision) decideSlot(c v1alpha1.Color) {
 	}
 	prev := d.st.SlotStatus(c).DeepCopy()
 	ss := d.slotStatus(c)
-	running := v1alpha1.Slot{}
-	if web := obs.Deployments[specs.Web]; web != nil {
-		running = web.Version
-	}
-	version := running
-	render := false
-	switch {
-	case spec == nil: // live but removed from the spec: keep it as it is until the switch
-	case !obs.Exists() && (!serving || running == v1alpha1.Slot{}):
-		version, render = *spec, true
-	case !serving && !d.slotAt(obs, *spec):
-		version, render = *spec, true
-	}
+	version, render := d.slotVersion(spec, obs, serving)
 	if render {
 		t := ceil(d.now)
 		ss.DeployedTime, ss.RolloutStartTime = &t, &t
 		ss.Migrated = false
-		ss.State = v1alpha1.SlotDeploying
 		d.event(false, EventDeploying, "Deploying %s to %s", versionString(&version), c)
 	}
 	ss.Tag, ss.Digest, ss.Revision = version.Tag, version.Digest, version.Revision
 	ss.Outdated = obs.Outdated && !render
 
 	target := c == d.desired && !serving
-	idle := !serving && !target
 	down := false
-	if idle {
+	if !serving && !target {
 		if ss.IdleSince == nil && ss.DeployedTime == nil {
 			t := ceil(d.now)
 			ss.IdleSince = &t
@@ -232,7 +218,7 @@ func (d *decision) decideSlot(c v1alpha1.Color) {
 	} else {
 		ss.IdleScaleDownTime = nil
 	}
-	if !down && prev != nil && prev.State == v1alpha1.SlotScaledDown && !render {
+	if !down && !render && prev != nil && prev.State == v1alpha1.SlotScaledDown {
 		t := ceil(d.now)
 		ss.IdleSince, ss.RolloutStartTime = &t, &t
 		d.event(false, EventScaledUp, "Scaling %s up from zero for the switch to it", c)
@@ -244,15 +230,46 @@ func (d *decision) decideSlot(c v1alpha1.Color) {
 		plan.Replicas[comp] = d.servedReplicas(comp, obs, down, target, plan)
 	}
 	d.plan.Slots[c] = plan
+	ss.Ready = !down && !render && slotReady(obs, plan)
+	d.slotState(c, ss, serving, down, target)
+}
 
-	ready := !render && obs.Exists()
+// slotVersion is the version a slot's Deployments should run, and whether
+// they are (re)rendered from the spec for it: only when they do not exist,
+// or when the slot's own version changed while it does not serve (rule 4).
+func (d *decision) slotVersion(spec *v1alpha1.Slot, obs SlotObservation, serving bool) (v1alpha1.Slot, bool) {
+	running := v1alpha1.Slot{}
+	if web := obs.Deployments[specs.Web]; web != nil {
+		running = web.Version
+	}
+	switch {
+	case spec == nil: // live but removed from the spec: keep it as it is until the switch
+		return running, false
+	case !obs.Exists() && (!serving || running == v1alpha1.Slot{}):
+		return *spec, true
+	case !serving && !d.slotAt(obs, *spec):
+		return *spec, true
+	}
+	return running, false
+}
+
+// slotReady applies rule 1 to the served Deployments at the planned version and size.
+func slotReady(obs SlotObservation, plan *SlotPlan) bool {
+	if !obs.Exists() {
+		return false
+	}
 	for _, comp := range specs.Served {
-		if dep := obs.Deployments[comp]; dep == nil || dep.Version != version || !dep.Ready || dep.SpecReplicas != plan.Replicas[comp] {
-			ready = false
+		dep := obs.Deployments[comp]
+		if dep.Version != plan.Version || !dep.Ready || dep.SpecReplicas != plan.Replicas[comp] {
+			return false
 		}
 	}
-	ss.Ready = ready && !down
-	if ss.Ready {
+	return true
+}
+
+// slotState names what the slot does and watches its rollout's deadline.
+func (d *decision) slotState(c v1alpha1.Color, ss *v1alpha1.SlotStatus, serving, down, target bool) {
+	if ss.Ready || down {
 		ss.RolloutStartTime = nil
 	}
 	switch {
@@ -260,21 +277,21 @@ func (d *decision) decideSlot(c v1alpha1.Color) {
 		ss.State = v1alpha1.SlotActive
 	case down:
 		ss.State = v1alpha1.SlotScaledDown
-		ss.RolloutStartTime = nil
 	case ss.RolloutStartTime != nil:
 		ss.State = v1alpha1.SlotDeploying
 	default:
 		ss.State = v1alpha1.SlotPreview
 	}
-	if ss.RolloutStartTime != nil {
-		deadline := ss.RolloutStartTime.Add(d.deadline())
-		if !d.now.Before(deadline) && !target { // a switch target reports through the switch deadline
-			d.degraded = append(d.degraded, fmt.Sprintf("%s is not ready %s after its rollout started", c, d.deadline()))
-		} else {
-			d.wakeAt(deadline)
-		}
-		d.progress = append(d.progress, fmt.Sprintf("%s is rolling out %s", c, versionString(&version)))
+	if ss.RolloutStartTime == nil {
+		return
 	}
+	deadline := ss.RolloutStartTime.Add(d.deadline())
+	if !d.now.Before(deadline) && !target { // a switch target reports through the switch deadline
+		d.degraded = append(d.degraded, fmt.Sprintf("%s is not ready %s after its rollout started", c, d.deadline()))
+	} else {
+		d.wakeAt(deadline)
+	}
+	d.progress = append(d.progress, fmt.Sprintf("%s is rolling out %s", c, ss.Tag))
 }
 
 // slotAt tells whether every Deployment of the slot was rendered for version v.
@@ -432,10 +449,10 @@ func (d *decision) decideConditions() {
 	switch {
 	case d.active != d.desired:
 		set(v1alpha1.ConditionProgressing, true, ReasonSwitching, strings.Join(d.progress, "; "))
-	case len(d.moving) > 0:
-		set(v1alpha1.ConditionProgressing, true, ReasonMovingCron, strings.Join(d.moving, "; "))
 	case len(d.progress) > 0:
 		set(v1alpha1.ConditionProgressing, true, ReasonDeploying, strings.Join(d.progress, "; "))
+	case len(d.moving) > 0:
+		set(v1alpha1.ConditionProgressing, true, ReasonMovingCron, strings.Join(d.moving, "; "))
 	default:
 		set(v1alpha1.ConditionProgressing, false, ReasonStable, "no deploy or switch under way")
 	}

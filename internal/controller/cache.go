@@ -23,12 +23,12 @@ func CacheOptions(namespaces []string) cache.Options {
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&appsv1.Deployment{}:                      managed,
-			&corev1.Service{}:                         managed,
+			&appsv1.Deployment{}:                     managed,
+			&corev1.Service{}:                        managed,
 			&autoscalingv2.HorizontalPodAutoscaler{}: managed,
-			&policyv1.PodDisruptionBudget{}:           managed,
-			&networkingv1.Ingress{}:                   managed,
-			&batchv1.Job{}:                            managed,
+			&policyv1.PodDisruptionBudget{}:          managed,
+			&networkingv1.Ingress{}:                  managed,
+			&batchv1.Job{}:                           managed,
 		},
 	}
 	if len(namespaces) > 0 {

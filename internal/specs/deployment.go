@@ -13,14 +13,17 @@ import (
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 )
 
+// shell runs a script in the image's /bin/sh.
+const shell = "/bin/sh"
+
 // DefaultCronCommand runs `php bin/magento cron:run` every 60 s. On SIGTERM
 // the run under way finishes, then the container exits.
-var DefaultCronCommand = []string{"/bin/sh", "-c",
+var DefaultCronCommand = []string{shell, "-c",
 	`trap "exit 0" TERM INT; while true; do php bin/magento cron:run; sleep 60 & wait $!; done`}
 
 // DefaultConsumerCommand starts every consumer Magento lists, one process
 // each, and starts them again when they stop after 10,000 messages.
-var DefaultConsumerCommand = []string{"/bin/sh", "-c",
+var DefaultConsumerCommand = []string{shell, "-c",
 	`trap "kill $(jobs -p) 2>/dev/null; wait; exit 0" TERM INT; ` +
 		`while true; do ` +
 		`for c in $(php bin/magento queue:consumers:list); do ` +
@@ -175,7 +178,7 @@ func webContainer(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1al
 		LivenessProbe:  probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 6),
 		// Keep serving while endpoints drop the pod, then stop gracefully.
 		Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
-			Command: []string{"/bin/sh", "-c", fmt.Sprintf("sleep %d; nginx -s quit; sleep 30", drainSeconds)},
+			Command: []string{shell, "-c", fmt.Sprintf("sleep %d; nginx -s quit; sleep 30", drainSeconds)},
 		}}},
 		SecurityContext: containerSecurityContext(),
 	}, nil
@@ -193,7 +196,7 @@ func phpFPMContainer(r *v1alpha1.MagentoRelease, version v1alpha1.Slot) (corev1.
 	// Keep serving while nginx stops sending, then let php-fpm finish the
 	// requests under way (SIGQUIT is its graceful stop).
 	c.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
-		Command: []string{"/bin/sh", "-c", fmt.Sprintf("sleep %d; kill -QUIT 1; sleep 30", drainSeconds)},
+		Command: []string{shell, "-c", fmt.Sprintf("sleep %d; kill -QUIT 1; sleep 30", drainSeconds)},
 	}}}
 	return c, nil
 }

@@ -1,0 +1,497 @@
+package bluegreen
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/specs"
+)
+
+var (
+	t0   = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	v1   = v1alpha1.Slot{Tag: "main-1"}
+	v2   = v1alpha1.Slot{Tag: "main-2"}
+	blue = v1alpha1.Blue
+	grn  = v1alpha1.Green
+)
+
+func mt(t time.Time) *metav1.Time { m := metav1.NewTime(t); return &m }
+
+// release builds a release: spec slots and active colour, then status.
+func release(active v1alpha1.Color, blueV, greenV *v1alpha1.Slot, status v1alpha1.MagentoReleaseStatus) *v1alpha1.MagentoRelease {
+	return &v1alpha1.MagentoRelease{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: "stage", Generation: 3},
+		Spec: v1alpha1.MagentoReleaseSpec{
+			ActiveColor: active, Blue: blueV, Green: greenV,
+			Images:                  v1alpha1.Images{App: "shop/php", Web: "shop/nginx"},
+			Web:                     v1alpha1.WebSpec{Replicas: ptr.To[int32](2)},
+			PHPFPM:                  v1alpha1.PHPFPMSpec{Replicas: ptr.To[int32](3)},
+			IdleScaleDown:           v1alpha1.IdleScaleDownSpec{After: &metav1.Duration{Duration: time.Hour}},
+			ProgressDeadlineSeconds: ptr.To[int32](600),
+		},
+		Status: status,
+	}
+}
+
+// slot builds an observed slot at version v: web, php-fpm, cron and consumer
+// with the given replicas, ready when ready is set.
+func slot(v v1alpha1.Slot, web, fpm, cron, consumer int32, ready bool) SlotObservation {
+	dep := func(n int32) *DeploymentState {
+		return &DeploymentState{Version: v, SpecReplicas: n, Pods: n, Current: true, Ready: ready}
+	}
+	return SlotObservation{Deployments: map[specs.Component]*DeploymentState{
+		specs.Web: dep(web), specs.PHPFPM: dep(fpm), specs.Cron: dep(cron), specs.Consumer: dep(consumer),
+	}}
+}
+
+func none() SlotObservation {
+	return SlotObservation{Deployments: map[specs.Component]*DeploymentState{}}
+}
+
+func replicas(web, fpm, cron, consumer int32) map[specs.Component]int32 {
+	return map[specs.Component]int32{specs.Web: web, specs.PHPFPM: fpm, specs.Cron: cron, specs.Consumer: consumer}
+}
+
+func cond(p Plan, t string) metav1.Condition {
+	c := meta.FindStatusCondition(p.Status.Conditions, t)
+	if c == nil {
+		return metav1.Condition{}
+	}
+	return *c
+}
+
+func reasons(p Plan) []string {
+	var out []string
+	for _, e := range p.Events {
+		out = append(out, e.Reason)
+	}
+	return out
+}
+
+type want struct {
+	active, preview v1alpha1.Color
+	// slots: the plan of each slot; nil means the slot's objects are deleted.
+	render   map[v1alpha1.Color]bool
+	replicas map[v1alpha1.Color]map[specs.Component]int32
+	deleted  []v1alpha1.Color
+	hpas     map[v1alpha1.Color]map[specs.Component]Bounds
+	states   map[v1alpha1.Color]v1alpha1.SlotState
+	ready    string // Ready condition reason
+	progress string // Progressing condition reason
+	degraded string // Degraded condition reason
+	events   []string
+	requeue  time.Duration
+	check    func(t *testing.T, p Plan)
+}
+
+func TestDecide(t *testing.T) {
+	active := func(c v1alpha1.Color, extra ...func(*v1alpha1.MagentoReleaseStatus)) v1alpha1.MagentoReleaseStatus {
+		s := v1alpha1.MagentoReleaseStatus{ActiveColor: c}
+		for _, f := range extra {
+			f(&s)
+		}
+		return s
+	}
+	slotStatus := func(c v1alpha1.Color, ss v1alpha1.SlotStatus) func(*v1alpha1.MagentoReleaseStatus) {
+		return func(s *v1alpha1.MagentoReleaseStatus) { s.SetSlotStatus(c, &ss) }
+	}
+	switchStarted := func(at time.Time) func(*v1alpha1.MagentoReleaseStatus) {
+		return func(s *v1alpha1.MagentoReleaseStatus) { s.SwitchStartTime = mt(at) }
+	}
+
+	tests := map[string]struct {
+		rel   *v1alpha1.MagentoRelease
+		slots map[v1alpha1.Color]SlotObservation
+		svc   v1alpha1.Color
+		now   time.Time
+		want  want
+	}{
+		"first rollout creates the active slot and points the Services at it": {
+			rel:   release(blue, &v1, nil, v1alpha1.MagentoReleaseStatus{}),
+			slots: map[v1alpha1.Color]SlotObservation{blue: none(), grn: none()},
+			want: want{
+				active: blue, render: map[v1alpha1.Color]bool{blue: true},
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1)},
+				deleted:  []v1alpha1.Color{grn},
+				states:   map[v1alpha1.Color]v1alpha1.SlotState{blue: v1alpha1.SlotActive},
+				ready:    ReasonNotAvailable, progress: ReasonDeploying, degraded: ReasonAsExpected,
+				events: []string{EventDeploying}, requeue: 10 * time.Minute,
+			},
+		},
+		"first rollout becomes Ready once the slot is available": {
+			rel: release(blue, &v1, nil, active(blue, slotStatus(blue, v1alpha1.SlotStatus{
+				Tag: "main-1", State: v1alpha1.SlotActive, DeployedTime: mt(t0), RolloutStartTime: mt(t0)}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: none()},
+			want: want{
+				active: blue, render: map[v1alpha1.Color]bool{blue: false},
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1)},
+				states:   map[v1alpha1.Color]v1alpha1.SlotState{blue: v1alpha1.SlotActive},
+				ready:    ReasonAvailable, progress: ReasonStable, degraded: ReasonAsExpected,
+				check: func(t *testing.T, p Plan) {
+					if p.Status.Blue.RolloutStartTime != nil || !p.Status.Blue.Ready {
+						t.Errorf("rollout not finished: %+v", p.Status.Blue)
+					}
+				},
+			},
+		},
+		"lost status: the Services tell which slot serves": {
+			rel:   release(grn, &v1, &v2, v1alpha1.MagentoReleaseStatus{}),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, false)},
+			svc:   blue,
+			want: want{
+				active: blue, preview: grn,
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1), grn: replicas(2, 3, 0, 0)},
+				ready:    ReasonSwitchPending, progress: ReasonSwitching, requeue: 10 * time.Minute,
+			},
+		},
+		"deploying a new tag to the idle slot renders it, without cron or consumers": {
+			rel: release(blue, &v1, &v2, active(blue,
+				slotStatus(grn, v1alpha1.SlotStatus{Tag: "main-1", State: v1alpha1.SlotPreview, DeployedTime: mt(t0.Add(-time.Minute))}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v1, 2, 3, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn, render: map[v1alpha1.Color]bool{blue: false, grn: true},
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1), grn: replicas(2, 3, 0, 0)},
+				states:   map[v1alpha1.Color]v1alpha1.SlotState{blue: v1alpha1.SlotActive, grn: v1alpha1.SlotDeploying},
+				ready:    ReasonAvailable, progress: ReasonDeploying, degraded: ReasonAsExpected,
+				events: []string{EventDeploying}, requeue: 10 * time.Minute,
+				check: func(t *testing.T, p Plan) {
+					g := p.Status.Green
+					if g.Tag != "main-2" || g.Migrated || !g.DeployedTime.Equal(mt(t0)) {
+						t.Errorf("green status after deploy: %+v", g)
+					}
+					if p.Slots[grn].Version != v2 {
+						t.Errorf("green renders %v", p.Slots[grn].Version)
+					}
+				},
+			},
+		},
+		"a switch waits while the target is not ready": {
+			rel:   release(grn, &v1, &v2, active(blue)),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, false)},
+			want: want{
+				active: blue, preview: grn,
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1), grn: replicas(2, 3, 0, 0)},
+				states:   map[v1alpha1.Color]v1alpha1.SlotState{blue: v1alpha1.SlotActive},
+				ready:    ReasonSwitchPending, progress: ReasonSwitching, degraded: ReasonAsExpected,
+				requeue: 10 * time.Minute,
+				check: func(t *testing.T, p Plan) {
+					if !p.Status.SwitchStartTime.Equal(mt(t0)) {
+						t.Errorf("switch start %v", p.Status.SwitchStartTime)
+					}
+					if m := cond(p, v1alpha1.ConditionProgressing).Message; m != "switching to green: web is not available, php-fpm is not available" {
+						t.Errorf("message %q", m)
+					}
+				},
+			},
+		},
+		"a switch completes once the target is ready: Services move, cron waits for the old slot's to be gone": {
+			rel:   release(grn, &v1, &v2, active(blue, switchStarted(t0.Add(-time.Minute)))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want: want{
+				active: grn, preview: blue,
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 0, 0), grn: replicas(2, 3, 0, 0)},
+				states:   map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotActive, blue: v1alpha1.SlotPreview},
+				ready:    ReasonAvailable, progress: ReasonMovingCron, degraded: ReasonAsExpected,
+				events: []string{EventSwitched}, requeue: time.Hour,
+				check: func(t *testing.T, p Plan) {
+					s := p.Status
+					if s.ActiveColor != grn || !s.LastSwitchTime.Equal(mt(t0)) || s.SwitchStartTime != nil {
+						t.Errorf("status after switch: %+v", s)
+					}
+					if !s.Blue.IdleSince.Equal(mt(t0)) || !s.Blue.IdleScaleDownTime.Equal(mt(t0.Add(time.Hour))) {
+						t.Errorf("blue idle since %v, scale-down %v", s.Blue.IdleSince, s.Blue.IdleScaleDownTime)
+					}
+				},
+			},
+		},
+		"after the switch, cron and consumers start in the new slot once the old slot's are gone": {
+			rel:   release(grn, &v1, &v2, active(grn, slotStatus(blue, v1alpha1.SlotStatus{IdleSince: mt(t0)}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 0, 0, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want: want{
+				active: grn, preview: blue,
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 0, 0), grn: replicas(2, 3, 1, 1)},
+				ready:    ReasonAvailable, progress: ReasonMovingCron, requeue: time.Hour,
+			},
+		},
+		"cron pods still terminating in the old slot hold the new slot's": {
+			rel: release(grn, &v1, &v2, active(grn, slotStatus(blue, v1alpha1.SlotStatus{IdleSince: mt(t0)}))),
+			slots: func() map[v1alpha1.Color]SlotObservation {
+				old := slot(v1, 2, 3, 0, 0, true)
+				old.Deployments[specs.Cron].Pods = 1 // scaled to 0, pod still terminating
+				return map[v1alpha1.Color]SlotObservation{blue: old, grn: slot(v2, 2, 3, 0, 0, true)}
+			}(),
+			want: want{
+				active: grn, preview: blue,
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 0, 0), grn: replicas(2, 3, 0, 1)},
+				ready:    ReasonAvailable, progress: ReasonMovingCron, requeue: time.Hour,
+			},
+		},
+		"a target not ready past the deadline is Degraded, and nothing is flipped": {
+			rel:   release(grn, &v1, &v2, active(blue, switchStarted(t0.Add(-11*time.Minute)))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, false)},
+			want: want{
+				active: blue, preview: grn,
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1), grn: replicas(2, 3, 0, 0)},
+				ready:    ReasonSwitchPending, progress: ReasonSwitching, degraded: ReasonDeadlineExceeded,
+				events: []string{EventDegraded},
+			},
+		},
+		"Deployment status from an older generation does not count as ready": {
+			rel: release(grn, &v1, &v2, active(blue)),
+			slots: func() map[v1alpha1.Color]SlotObservation {
+				g := slot(v2, 2, 3, 0, 0, true)
+				g.Deployments[specs.Web].Current, g.Deployments[specs.Web].Ready = false, false
+				return map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: g}
+			}(),
+			want: want{active: blue, preview: grn, ready: ReasonSwitchPending, progress: ReasonSwitching, requeue: 10 * time.Minute},
+		},
+		"a ready target still running the previous tag does not take traffic": {
+			rel:   release(grn, &v1, &v2, active(blue)),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v1, 2, 3, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn, render: map[v1alpha1.Color]bool{grn: true},
+				ready: ReasonSwitchPending, progress: ReasonSwitching, events: []string{EventDeploying}, requeue: 10 * time.Minute,
+			},
+		},
+		"the idle slot keeps running until its TTL": {
+			rel: release(blue, &v1, &v2, active(blue,
+				slotStatus(grn, v1alpha1.SlotStatus{IdleSince: mt(t0.Add(-30 * time.Minute)), DeployedTime: mt(t0.Add(-50 * time.Minute))}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn,
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(2, 3, 0, 0)},
+				states:   map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotPreview},
+				ready:    ReasonAvailable, progress: ReasonStable, requeue: 30 * time.Minute,
+			},
+		},
+		"the idle slot scales down once the TTL passed since it was last deployed (the later time)": {
+			rel: release(blue, &v1, &v2, active(blue,
+				slotStatus(grn, v1alpha1.SlotStatus{IdleSince: mt(t0.Add(-3 * time.Hour)), DeployedTime: mt(t0.Add(-time.Hour))}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn,
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(0, 0, 0, 0)},
+				states:   map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotScaledDown},
+				ready:    ReasonAvailable, progress: ReasonStable, events: []string{EventScaledDown},
+				check: func(t *testing.T, p Plan) {
+					if p.Slots[grn].Running || len(p.Slots[grn].HPAs) > 0 {
+						t.Errorf("scaled-down slot keeps PDBs or HPAs: %+v", p.Slots[grn])
+					}
+				},
+			},
+		},
+		"a TTL that ends within a second is rounded up, never scaled down early": {
+			rel: release(blue, &v1, &v2, active(blue,
+				slotStatus(grn, v1alpha1.SlotStatus{IdleSince: mt(t0.Add(-time.Hour))}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			now:   t0.Add(-300 * time.Millisecond),
+			want: want{
+				active: blue, preview: grn, replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(2, 3, 0, 0)},
+				ready: ReasonAvailable, requeue: time.Second,
+			},
+		},
+		"idle scale-down off keeps the idle slot running": {
+			rel: func() *v1alpha1.MagentoRelease {
+				r := release(blue, &v1, &v2, active(blue, slotStatus(grn, v1alpha1.SlotStatus{IdleSince: mt(t0.Add(-48 * time.Hour))})))
+				r.Spec.IdleScaleDown.Enabled = ptr.To(false)
+				return r
+			}(),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn, replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(2, 3, 0, 0)},
+				states: map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotPreview}, ready: ReasonAvailable,
+			},
+		},
+		"a scaled-down slot stays down": {
+			rel: release(blue, &v1, &v2, active(blue,
+				slotStatus(grn, v1alpha1.SlotStatus{State: v1alpha1.SlotScaledDown, IdleSince: mt(t0.Add(-2 * time.Hour))}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 0, 0, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn, replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(0, 0, 0, 0)},
+				states: map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotScaledDown}, ready: ReasonAvailable,
+			},
+		},
+		"rollback to a scaled-down slot scales it up with its frozen template, and waits": {
+			rel: release(grn, &v1, &v2, active(blue,
+				slotStatus(grn, v1alpha1.SlotStatus{State: v1alpha1.SlotScaledDown, IdleSince: mt(t0.Add(-2 * time.Hour))}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 0, 0, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn, render: map[v1alpha1.Color]bool{grn: false},
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(2, 3, 0, 0)},
+				states:   map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotDeploying},
+				ready:    ReasonSwitchPending, progress: ReasonSwitching, events: []string{EventScaledUp}, requeue: 10 * time.Minute,
+				check: func(t *testing.T, p Plan) {
+					if !p.Slots[grn].Running {
+						t.Error("the rollback target is not running")
+					}
+				},
+			},
+		},
+		"capacity before traffic: the target grows to the live slot's size, its HPA floor too": {
+			rel: func() *v1alpha1.MagentoRelease {
+				r := release(grn, &v1, &v2, active(blue))
+				r.Spec.Web.Autoscaling = &v1alpha1.Autoscaling{MinReplicas: ptr.To[int32](2), MaxReplicas: 5}
+				return r
+			}(),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 8, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn,
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(8, 3, 1, 1), grn: replicas(8, 3, 0, 0)},
+				hpas: map[v1alpha1.Color]map[specs.Component]Bounds{
+					blue: {specs.Web: {Min: 2, Max: 5}}, grn: {specs.Web: {Min: 8, Max: 8}}},
+				ready: ReasonSwitchPending, progress: ReasonSwitching, requeue: 10 * time.Minute,
+			},
+		},
+		"a slot removed from the spec loses its objects": {
+			rel:   release(blue, &v1, nil, active(blue, slotStatus(grn, v1alpha1.SlotStatus{Tag: "main-2"}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want: want{
+				active: blue, deleted: []v1alpha1.Color{grn}, ready: ReasonAvailable,
+				check: func(t *testing.T, p Plan) {
+					if p.Status.Green != nil || p.Status.PreviewColor != "" {
+						t.Errorf("green still reported: %+v", p.Status)
+					}
+				},
+			},
+		},
+		"the live slot removed from the spec keeps serving until the switch": {
+			rel:   release(grn, nil, &v2, active(blue)),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, false)},
+			want: want{
+				active: blue, preview: grn, render: map[v1alpha1.Color]bool{blue: false},
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1)},
+				ready:    ReasonSwitchPending, requeue: 10 * time.Minute,
+			},
+		},
+		"a pending tag for the slot that still serves traffic is not rendered": {
+			rel:   release(grn, &v2, &v2, active(blue)),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, false)},
+			want: want{
+				active: blue, preview: grn, render: map[v1alpha1.Color]bool{blue: false},
+				ready: ReasonSwitchPending, requeue: 10 * time.Minute,
+				check: func(t *testing.T, p Plan) {
+					if p.Slots[blue].Version != v1 || p.Status.Blue.Tag != "main-1" {
+						t.Errorf("the live slot moved to %v", p.Slots[blue].Version)
+					}
+				},
+			},
+		},
+		"Services flipped before a crash: the switch is recorded": {
+			rel:   release(grn, &v1, &v2, active(blue)),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			svc:   grn,
+			want:  want{active: grn, preview: blue, events: []string{EventSwitched}, requeue: time.Hour},
+		},
+		"cron and consumers disabled have no Deployments": {
+			rel: func() *v1alpha1.MagentoRelease {
+				r := release(blue, &v1, nil, active(blue))
+				r.Spec.Cron.Enabled, r.Spec.Consumer.Enabled = ptr.To(false), ptr.To(false)
+				return r
+			}(),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: none()},
+			want: want{
+				active:   blue,
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: {specs.Web: 2, specs.PHPFPM: 3}},
+				ready:    ReasonAvailable,
+			},
+		},
+		"preview disabled: no preview Service": {
+			rel: func() *v1alpha1.MagentoRelease {
+				r := release(blue, &v1, &v2, active(blue))
+				r.Spec.Preview.Enabled = ptr.To(false)
+				return r
+			}(),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want:  want{active: blue, ready: ReasonAvailable, requeue: time.Hour},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			now := tc.now
+			if now.IsZero() {
+				now = t0
+			}
+			p := Decide(Input{Release: tc.rel, Slots: tc.slots, ServicesColor: tc.svc, Now: now})
+			w := tc.want
+			if p.Active != w.active || p.Status.ActiveColor != w.active {
+				t.Errorf("active: plan %q, status %q, want %q", p.Active, p.Status.ActiveColor, w.active)
+			}
+			if p.Preview != w.preview || p.Status.PreviewColor != w.preview {
+				t.Errorf("preview: plan %q, status %q, want %q", p.Preview, p.Status.PreviewColor, w.preview)
+			}
+			for c, r := range w.render {
+				if p.Slots[c] == nil || p.Slots[c].Render != r {
+					t.Errorf("%s render: %+v, want %v", c, p.Slots[c], r)
+				}
+			}
+			for c, r := range w.replicas {
+				if p.Slots[c] == nil {
+					t.Errorf("%s has no plan", c)
+					continue
+				}
+				if diff := cmp.Diff(r, p.Slots[c].Replicas); diff != "" {
+					t.Errorf("%s replicas (-want +got):\n%s", c, diff)
+				}
+			}
+			for _, c := range w.deleted {
+				if p.Slots[c] != nil {
+					t.Errorf("%s should be deleted, plan %+v", c, p.Slots[c])
+				}
+			}
+			for c, h := range w.hpas {
+				if diff := cmp.Diff(h, p.Slots[c].HPAs); diff != "" {
+					t.Errorf("%s HPAs (-want +got):\n%s", c, diff)
+				}
+			}
+			for c, s := range w.states {
+				if st := p.Status.SlotStatus(c); st == nil || st.State != s {
+					t.Errorf("%s state: %+v, want %s", c, st, s)
+				}
+			}
+			for typ, reason := range map[string]string{v1alpha1.ConditionReady: w.ready,
+				v1alpha1.ConditionProgressing: w.progress, v1alpha1.ConditionDegraded: w.degraded} {
+				c := cond(p, typ)
+				if reason != "" && c.Reason != reason {
+					t.Errorf("%s: %s (%s), want %s", typ, c.Reason, c.Message, reason)
+				}
+				if c.ObservedGeneration != 3 {
+					t.Errorf("%s observedGeneration %d", typ, c.ObservedGeneration)
+				}
+			}
+			if diff := cmp.Diff(w.events, reasons(p)); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+			if p.RequeueAfter != w.requeue {
+				t.Errorf("requeue after %v, want %v", p.RequeueAfter, w.requeue)
+			}
+			if p.Status.ObservedGeneration != 3 {
+				t.Errorf("observedGeneration %d", p.Status.ObservedGeneration)
+			}
+			if w.check != nil {
+				w.check(t, p)
+			}
+		})
+	}
+}
+
+// TestDecideIsStable feeds each decision's status back in: with nothing
+// observed changing, the second decision must be identical (no endless writes).
+func TestDecideIsStable(t *testing.T) {
+	rel := release(blue, &v1, &v2, v1alpha1.MagentoReleaseStatus{ActiveColor: blue})
+	slots := map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)}
+	first := Decide(Input{Release: rel, Slots: slots, Now: t0})
+	rel.Status = first.Status
+	second := Decide(Input{Release: rel, Slots: slots, Now: t0.Add(5 * time.Second)})
+	if diff := cmp.Diff(first.Status, second.Status); diff != "" {
+		t.Errorf("status changed with nothing new (-first +second):\n%s", diff)
+	}
+	if len(second.Events) != 0 {
+		t.Errorf("events on a quiet reconcile: %v", second.Events)
+	}
+}

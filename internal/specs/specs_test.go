@@ -1,0 +1,261 @@
+package specs
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+)
+
+func testRelease() *v1alpha1.MagentoRelease {
+	return &v1alpha1.MagentoRelease{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: "stage", UID: "uid-1"},
+		Spec: v1alpha1.MagentoReleaseSpec{
+			ActiveColor: v1alpha1.Blue,
+			Blue:        &v1alpha1.Slot{Tag: "main-1"},
+			Images: v1alpha1.Images{App: "registry.local:5000/shop/php", Web: "registry.local:5000/shop/nginx",
+				PullPolicy: corev1.PullIfNotPresent, PullSecrets: []corev1.LocalObjectReference{{Name: "ecr-pull"}}},
+			Web: v1alpha1.WebSpec{Port: 8080, Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}}},
+			Consumer: v1alpha1.ConsumerSpec{Command: []string{"php", "bin/magento", "queue:consumers:start", "async.operations.all"}},
+			Env:      []corev1.EnvVar{{Name: "MAGE_MODE", Value: "production"}},
+			EnvFrom:  []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "magento-env"}}}},
+			Pod: v1alpha1.PodSettings{
+				ServiceAccountName: "magento",
+				NodeSelector:       map[string]string{"type": "kwok"},
+				Volumes:            []corev1.Volume{{Name: "media"}},
+				VolumeMounts:       []corev1.VolumeMount{{Name: "media", MountPath: "/var/www/html/pub/media"}},
+			},
+			ProgressDeadlineSeconds: ptr.To[int32](600),
+		},
+	}
+}
+
+func TestDeployments(t *testing.T) {
+	r := testRelease()
+	v := v1alpha1.Slot{Tag: "main-1", Revision: "2"}
+	tests := map[Component]struct {
+		image, container string
+		command          []string
+		env              []corev1.EnvVar
+		strategy         appsv1.DeploymentStrategyType
+		grace            int64
+		port             int32
+	}{
+		Web: {image: "registry.local:5000/shop/nginx:main-1", container: "nginx",
+			env:      []corev1.EnvVar{{Name: "PHP_FPM_HOST", Value: "shop-php-fpm-green"}, {Name: "PHP_FPM_PORT", Value: "9000"}},
+			strategy: appsv1.RollingUpdateDeploymentStrategyType, grace: 60, port: 8080},
+		PHPFPM: {image: "registry.local:5000/shop/php:main-1", container: "php-fpm", env: r.Spec.Env,
+			strategy: appsv1.RollingUpdateDeploymentStrategyType, grace: 60, port: 9000},
+		Cron: {image: "registry.local:5000/shop/php:main-1", container: "cron", env: r.Spec.Env, command: DefaultCronCommand,
+			strategy: appsv1.RecreateDeploymentStrategyType, grace: 300},
+		Consumer: {image: "registry.local:5000/shop/php:main-1", container: "consumer", env: r.Spec.Env,
+			command: r.Spec.Consumer.Command, strategy: appsv1.RecreateDeploymentStrategyType, grace: 120},
+	}
+	for comp, tc := range tests {
+		t.Run(string(comp), func(t *testing.T) {
+			d, err := Deployment(r, v1alpha1.Green, comp, v, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Name != "shop-"+string(comp)+"-green" || d.Namespace != "stage" {
+				t.Errorf("name %s/%s", d.Namespace, d.Name)
+			}
+			wantLabels := map[string]string{LabelName: "magento", LabelInstance: "shop", LabelComponent: string(comp),
+				LabelManagedBy: ManagedBy, LabelColor: "green"}
+			if diff := cmp.Diff(wantLabels, d.Labels); diff != "" {
+				t.Errorf("labels: %s", diff)
+			}
+			if diff := cmp.Diff(wantLabels, d.Spec.Template.Labels); diff != "" {
+				t.Errorf("pod labels: %s", diff)
+			}
+			if diff := cmp.Diff(map[string]string{LabelInstance: "shop", LabelComponent: string(comp), LabelColor: "green"},
+				d.Spec.Selector.MatchLabels); diff != "" {
+				t.Errorf("selector: %s", diff)
+			}
+			if *d.Spec.Replicas != 3 || d.Spec.Strategy.Type != tc.strategy {
+				t.Errorf("replicas %d, strategy %s", *d.Spec.Replicas, d.Spec.Strategy.Type)
+			}
+			if got := RenderedVersion(d); got != v {
+				t.Errorf("rendered version %v", got)
+			}
+			if d.Annotations[AnnotationTemplateHash] != TemplateHash(d.Spec.Template) {
+				t.Error("template hash annotation does not match the template")
+			}
+			ref := d.OwnerReferences[0]
+			if ref.UID != "uid-1" || !*ref.Controller || ref.Kind != "MagentoRelease" {
+				t.Errorf("owner %+v", ref)
+			}
+			p := d.Spec.Template.Spec
+			c := p.Containers[0]
+			if c.Name != tc.container || c.Image != tc.image || c.ImagePullPolicy != corev1.PullIfNotPresent {
+				t.Errorf("container %s image %s", c.Name, c.Image)
+			}
+			if diff := cmp.Diff(tc.command, c.Command); diff != "" {
+				t.Errorf("command: %s", diff)
+			}
+			if diff := cmp.Diff(tc.env, c.Env); diff != "" {
+				t.Errorf("env: %s", diff)
+			}
+			if comp != Web && len(c.EnvFrom) != 1 {
+				t.Errorf("envFrom %v", c.EnvFrom)
+			}
+			if *p.TerminationGracePeriodSeconds != tc.grace {
+				t.Errorf("grace %d", *p.TerminationGracePeriodSeconds)
+			}
+			if tc.port != 0 && (len(c.Ports) != 1 || c.Ports[0].ContainerPort != tc.port || c.ReadinessProbe == nil ||
+				c.LivenessProbe == nil || c.Lifecycle == nil || c.Lifecycle.PreStop == nil) {
+				t.Errorf("served container without port %d, probes or preStop: %+v", tc.port, c)
+			}
+			if p.ServiceAccountName != "magento" || p.NodeSelector["type"] != "kwok" || len(p.Volumes) != 1 ||
+				len(c.VolumeMounts) != 1 || p.ImagePullSecrets[0].Name != "ecr-pull" {
+				t.Errorf("shared pod settings missing: %+v", p)
+			}
+			if !*p.SecurityContext.RunAsNonRoot || *c.SecurityContext.AllowPrivilegeEscalation {
+				t.Error("not a restricted security context")
+			}
+		})
+	}
+}
+
+func TestDeploymentErrors(t *testing.T) {
+	r := testRelease()
+	if _, err := Deployment(r, v1alpha1.Blue, Migration, v1alpha1.Slot{Tag: "t"}, 1); err == nil {
+		t.Error("a migration Deployment was rendered")
+	}
+	r.Spec.Images.App = "Bad/Repo"
+	for _, comp := range []Component{PHPFPM, Cron} {
+		if _, err := Deployment(r, v1alpha1.Blue, comp, v1alpha1.Slot{Tag: "t"}, 1); err == nil {
+			t.Errorf("%s rendered with a bad image", comp)
+		}
+	}
+	r.Spec.Images.Web = "Bad/Repo"
+	if _, err := Deployment(r, v1alpha1.Blue, Web, v1alpha1.Slot{Tag: "t"}, 1); err == nil {
+		t.Error("web rendered with a bad image")
+	}
+}
+
+func TestTemplateHashFollowsSharedSettings(t *testing.T) {
+	r := testRelease()
+	v := v1alpha1.Slot{Tag: "t"}
+	a, _ := PodTemplate(r, v1alpha1.Blue, PHPFPM, v)
+	b, _ := PodTemplate(r, v1alpha1.Blue, PHPFPM, v)
+	if TemplateHash(a) != TemplateHash(b) {
+		t.Fatal("the hash of one template is not stable")
+	}
+	r.Spec.Env = append(r.Spec.Env, corev1.EnvVar{Name: "X", Value: "1"})
+	c, _ := PodTemplate(r, v1alpha1.Blue, PHPFPM, v)
+	if TemplateHash(a) == TemplateHash(c) {
+		t.Error("a new env var does not change the hash")
+	}
+	if VersionHash(v) == VersionHash(v1alpha1.Slot{Tag: "t", Revision: "2"}) || len(VersionHash(v)) != 8 {
+		t.Error("version hash does not tell revisions apart")
+	}
+}
+
+func TestServices(t *testing.T) {
+	r := testRelease()
+	tests := map[string]struct {
+		svc      *corev1.Service
+		name     string
+		port     int32
+		target   string
+		selector map[string]string
+		color    bool
+	}{
+		"<name>":               {ActiveService(r, Web, v1alpha1.Green), "shop", 80, "http", Selector(r, v1alpha1.Green, Web), false},
+		"<name>-php-fpm":       {ActiveService(r, PHPFPM, v1alpha1.Blue), "shop-php-fpm", 9000, "fastcgi", Selector(r, v1alpha1.Blue, PHPFPM), false},
+		"<name>-php-fpm-green": {SlotService(r, v1alpha1.Green), "shop-php-fpm-green", 9000, "fastcgi", Selector(r, v1alpha1.Green, PHPFPM), true},
+		"<name>-preview":       {PreviewService(r, v1alpha1.Green), "shop-preview", 80, "http", Selector(r, v1alpha1.Green, Web), false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			s := tc.svc
+			if s.Name != tc.name || s.Spec.Ports[0].Port != tc.port || s.Spec.Ports[0].TargetPort != intstr.FromString(tc.target) {
+				t.Errorf("%s: %+v", s.Name, s.Spec.Ports)
+			}
+			if diff := cmp.Diff(tc.selector, s.Spec.Selector); diff != "" {
+				t.Errorf("selector: %s", diff)
+			}
+			if _, ok := s.Labels[LabelColor]; ok != tc.color {
+				t.Errorf("color label %v, want %v", ok, tc.color)
+			}
+			if ServiceColor(s) != v1alpha1.Color(tc.selector[LabelColor]) {
+				t.Errorf("service color %q", ServiceColor(s))
+			}
+		})
+	}
+	if ServiceColor(nil) != "" {
+		t.Error("a missing Service selects a colour")
+	}
+}
+
+func TestHPAAndPDB(t *testing.T) {
+	r := testRelease()
+	r.Spec.PHPFPM.Autoscaling = &v1alpha1.Autoscaling{MaxReplicas: 9, TargetCPUUtilizationPercentage: ptr.To[int32](70)}
+	h := HPA(r, v1alpha1.Blue, PHPFPM, 4, 9)
+	if h.Name != "shop-php-fpm-blue" || h.Spec.ScaleTargetRef.Name != "shop-php-fpm-blue" || *h.Spec.MinReplicas != 4 ||
+		h.Spec.MaxReplicas != 9 || *h.Spec.Metrics[0].Resource.Target.AverageUtilization != 70 {
+		t.Errorf("HPA %+v", h.Spec)
+	}
+	if w := HPA(r, v1alpha1.Blue, Web, 1, 2); *w.Spec.Metrics[0].Resource.Target.AverageUtilization != 80 {
+		t.Error("default CPU target is not 80")
+	}
+	if Autoscaling(r, Cron) != nil || Autoscaling(r, PHPFPM) == nil || Autoscaling(r, Web) != nil {
+		t.Error("autoscaling lookup")
+	}
+	p := PDB(r, v1alpha1.Green, Web)
+	if p.Name != "shop-web-green" || p.Spec.MaxUnavailable.IntValue() != 1 || p.Spec.Selector.MatchLabels[LabelColor] != "green" {
+		t.Errorf("PDB %+v", p.Spec)
+	}
+}
+
+func TestIngress(t *testing.T) {
+	r := testRelease()
+	if Ingress(r, true) != nil {
+		t.Fatal("an Ingress without spec.ingress")
+	}
+	r.Spec.Ingress = &v1alpha1.IngressSpec{ClassName: "alb", Host: "shop.example.com", PreviewHost: "preview.shop.example.com",
+		TLSSecretName: "tls", Annotations: map[string]string{"a": "b"}}
+	backend := func(ing *networkingv1.Ingress, i int) string {
+		return ing.Spec.Rules[i].HTTP.Paths[0].Backend.Service.Name
+	}
+
+	ing := Ingress(r, true)
+	if ing.Name != "shop" || *ing.Spec.IngressClassName != "alb" || ing.Annotations["a"] != "b" {
+		t.Errorf("ingress %+v", ing.ObjectMeta)
+	}
+	if len(ing.Spec.Rules) != 2 || backend(ing, 0) != "shop" || backend(ing, 1) != "shop-preview" {
+		t.Errorf("rules %+v", ing.Spec.Rules)
+	}
+	if diff := cmp.Diff([]string{"shop.example.com", "preview.shop.example.com"}, ing.Spec.TLS[0].Hosts); diff != "" {
+		t.Errorf("tls hosts: %s", diff)
+	}
+	noPreview := Ingress(r, false)
+	if len(noPreview.Spec.Rules) != 1 || len(noPreview.Spec.TLS[0].Hosts) != 1 {
+		t.Errorf("preview host routed without a preview Service: %+v", noPreview.Spec)
+	}
+	r.Spec.Ingress.ClassName, r.Spec.Ingress.TLSSecretName = "", ""
+	plain := Ingress(r, true)
+	if plain.Spec.IngressClassName != nil || plain.Spec.TLS != nil {
+		t.Error("class or TLS set without being asked")
+	}
+}
+
+func TestDefaultCommands(t *testing.T) {
+	if !strings.Contains(DefaultCronCommand[2], "php bin/magento cron:run") || !strings.Contains(DefaultCronCommand[2], "sleep 60") {
+		t.Errorf("cron command %q", DefaultCronCommand)
+	}
+	if !strings.Contains(DefaultConsumerCommand[2], "queue:consumers:start") {
+		t.Errorf("consumer command %q", DefaultConsumerCommand)
+	}
+}
