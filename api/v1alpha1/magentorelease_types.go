@@ -423,6 +423,11 @@ type SlotStatus struct {
 	// +optional
 	Migrated bool `json:"migrated"`
 
+	// migrationFailed is true when the migration Job of this deployment of
+	// the slot failed; deploy a new tag, digest or revision to retry.
+	// +optional
+	MigrationFailed bool `json:"migrationFailed,omitempty"`
+
 	// deployedTime is when the slot was last rendered from the spec.
 	// +optional
 	DeployedTime *metav1.Time `json:"deployedTime,omitempty"`
@@ -464,6 +469,11 @@ type MagentoReleaseStatus struct {
 	// seen; the progress deadline counts from it. Empty when no switch is pending.
 	// +optional
 	SwitchStartTime *metav1.Time `json:"switchStartTime,omitempty"`
+
+	// postSwitchJob is the name of the post-switch Job started for the last
+	// switch; empty when none was started.
+	// +optional
+	PostSwitchJob string `json:"postSwitchJob,omitempty"`
 
 	// blue reports the blue slot.
 	// +optional

@@ -24,11 +24,14 @@ type decision struct {
 	// need is the live slot's size per served component, which a switch
 	// target must reach before traffic moves (rule 9).
 	need      map[specs.Component]int32
-	degraded  []string
+	degraded  []problem
 	progress  []string // deploys and switches under way
 	moving    []string // cron and consumers on their way to the active slot
 	requeueAt time.Time
 }
+
+// problem is one reason the release is Degraded.
+type problem struct{ reason, message string }
 
 // Decide computes what the release's children and status should be.
 func Decide(in Input) Plan {
@@ -130,14 +133,17 @@ func (d *decision) decideActive() {
 	}
 	target := d.in.Slots[d.desired]
 	ready, why := d.readyForTraffic(d.desired, target)
+	if ready {
+		ready, why = d.migrated(d.desired)
+	}
 	// Services already moved (a crash between the flip and its status write):
 	// the flip happened, record it.
 	adopted := d.in.ServicesColor == d.desired
 	if !ready && !adopted {
 		deadline := d.st.SwitchStartTime.Add(d.deadline())
 		if !d.now.Before(deadline) {
-			d.degraded = append(d.degraded, fmt.Sprintf("%s is not ready %s after the switch to it was requested: %s",
-				d.desired, d.deadline(), why))
+			d.degraded = append(d.degraded, problem{ReasonDeadlineExceeded, fmt.Sprintf(
+				"%s is not ready %s after the switch to it was requested: %s", d.desired, d.deadline(), why)})
 		} else {
 			d.wakeAt(deadline)
 		}
@@ -155,7 +161,37 @@ func (d *decision) decideActive() {
 		s.IdleSince = &t
 	}
 	d.need = nil
-	d.event(false, EventSwitched, "Switched traffic from %s to %s (%s)", old, d.desired, versionString(d.r.Spec.Slot(d.desired)))
+	version := *d.r.Spec.Slot(d.desired)
+	d.event(false, EventSwitched, "Switched traffic from %s to %s (%s)", old, d.desired, versionString(&version))
+	if d.r.Spec.PostSwitch != nil {
+		d.st.PostSwitchJob = specs.PostSwitchJobName(d.r, d.desired, version)
+		d.plan.Jobs = append(d.plan.Jobs, JobPlan{Component: specs.PostSwitch, Color: d.desired, Version: version})
+	}
+}
+
+// migrated runs the migration of the target's deployment when it needs one
+// (rule 2) and tells whether traffic may move.
+func (d *decision) migrated(c v1alpha1.Color) (bool, string) {
+	m := d.r.Spec.Migration
+	ss := d.slotStatus(c)
+	if m == nil || !m.Enabled || ss.Migrated {
+		return true, ""
+	}
+	version := *d.r.Spec.Slot(c)
+	name := specs.MigrationJobName(d.r, c, version)
+	state := d.in.Jobs[name]
+	switch {
+	case state == JobSucceeded:
+		ss.Migrated = true
+		return true, ""
+	case ss.MigrationFailed || state == JobFailed:
+		ss.MigrationFailed = true
+		d.degraded = append(d.degraded, problem{ReasonMigrationFailed, fmt.Sprintf(
+			"migration Job %s failed; traffic stays on %s; deploy a new tag, digest or revision to %s to retry", name, d.active, c)})
+		return false, "the migration failed"
+	}
+	d.plan.Jobs = append(d.plan.Jobs, JobPlan{Component: specs.Migration, Color: c, Version: version})
+	return false, "migration Job " + name + " is running"
 }
 
 // readyForTraffic tells whether a switch may move traffic to slot c, and if
@@ -201,11 +237,16 @@ func (d *decision) decideSlot(c v1alpha1.Color) {
 	if render {
 		t := ceil(d.now)
 		ss.DeployedTime, ss.RolloutStartTime = &t, &t
-		ss.Migrated = false
+		ss.Migrated, ss.MigrationFailed = false, false
 		d.event(false, EventDeploying, "Deploying %s to %s", versionString(&version), c)
 	}
 	ss.Tag, ss.Digest, ss.Revision = version.Tag, version.Digest, version.Revision
 	ss.Outdated = obs.Outdated && !render
+	if serving {
+		// Serving traffic, its schema is in place: it never migrates again
+		// (old code must not run setup:upgrade against a newer schema).
+		ss.Migrated, ss.MigrationFailed = true, false
+	}
 
 	target := c == d.desired && !serving
 	down := false
@@ -287,7 +328,7 @@ func (d *decision) slotState(c v1alpha1.Color, ss *v1alpha1.SlotStatus, serving,
 	}
 	deadline := ss.RolloutStartTime.Add(d.deadline())
 	if !d.now.Before(deadline) && !target { // a switch target reports through the switch deadline
-		d.degraded = append(d.degraded, fmt.Sprintf("%s is not ready %s after its rollout started", c, d.deadline()))
+		d.degraded = append(d.degraded, problem{ReasonDeadlineExceeded, fmt.Sprintf("%s is not ready %s after its rollout started", c, d.deadline())})
 	} else {
 		d.wakeAt(deadline)
 	}
@@ -442,7 +483,7 @@ func (d *decision) decideConditions() {
 		set(v1alpha1.ConditionReady, false, ReasonSwitchPending,
 			fmt.Sprintf("%s serves traffic; waiting to switch to %s", d.active, d.desired))
 	case active != nil && active.Ready:
-		set(v1alpha1.ConditionReady, true, ReasonAvailable, fmt.Sprintf("%s serves traffic and is available", d.active))
+		set(v1alpha1.ConditionReady, true, ReasonAvailable, fmt.Sprintf("%s serves traffic and is available%s", d.active, d.postSwitchNote()))
 	default:
 		set(v1alpha1.ConditionReady, false, ReasonNotAvailable, fmt.Sprintf("%s serves traffic but is not available yet", d.active))
 	}
@@ -458,14 +499,32 @@ func (d *decision) decideConditions() {
 	}
 	wasDegraded := meta.IsStatusConditionTrue(d.r.Status.Conditions, v1alpha1.ConditionDegraded)
 	if len(d.degraded) > 0 {
-		msg := strings.Join(d.degraded, "; ")
-		set(v1alpha1.ConditionDegraded, true, ReasonDeadlineExceeded, msg)
+		msgs := make([]string, 0, len(d.degraded))
+		for _, p := range d.degraded {
+			msgs = append(msgs, p.message)
+		}
+		msg := strings.Join(msgs, "; ")
+		set(v1alpha1.ConditionDegraded, true, d.degraded[0].reason, msg)
 		if !wasDegraded {
 			d.event(true, EventDegraded, "%s", msg)
 		}
 	} else {
 		set(v1alpha1.ConditionDegraded, false, ReasonAsExpected, "progressing within its deadline")
 	}
+}
+
+// postSwitchNote reports a failed post-switch Job, which changes nothing
+// else, and records an Event the first time it is seen.
+func (d *decision) postSwitchNote() string {
+	j := d.st.PostSwitchJob
+	if j == "" || d.in.Jobs[j] != JobFailed {
+		return ""
+	}
+	note := "; post-switch Job " + j + " failed"
+	if old := meta.FindStatusCondition(d.r.Status.Conditions, v1alpha1.ConditionReady); old == nil || !strings.Contains(old.Message, note) {
+		d.event(true, EventPostSwitchFailed, "Post-switch Job %s failed; traffic stays on %s", j, d.active)
+	}
+	return note
 }
 
 func versionString(v *v1alpha1.Slot) string {

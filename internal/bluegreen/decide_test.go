@@ -50,6 +50,16 @@ func slot(v v1alpha1.Slot, web, fpm, cron, consumer int32, ready bool) SlotObser
 	}}
 }
 
+func withMigration(r *v1alpha1.MagentoRelease) *v1alpha1.MagentoRelease {
+	r.Spec.Migration = &v1alpha1.MigrationSpec{Enabled: true}
+	return r
+}
+
+func withPostSwitch(r *v1alpha1.MagentoRelease) *v1alpha1.MagentoRelease {
+	r.Spec.PostSwitch = &v1alpha1.PostSwitchSpec{Command: []string{"php", "bin/magento", "cache:clean"}}
+	return r
+}
+
 func none() SlotObservation {
 	return SlotObservation{Deployments: map[specs.Component]*DeploymentState{}}
 }
@@ -109,6 +119,7 @@ func TestDecide(t *testing.T) {
 		rel   *v1alpha1.MagentoRelease
 		slots map[v1alpha1.Color]SlotObservation
 		svc   v1alpha1.Color
+		jobs  map[string]JobState
 		now   time.Time
 		want  want
 	}{
@@ -388,6 +399,78 @@ func TestDecide(t *testing.T) {
 			svc:   grn,
 			want:  want{active: grn, preview: blue, events: []string{EventSwitched}, requeue: time.Hour},
 		},
+		"a ready target with a migration to run starts its Job and waits": {
+			rel:   withMigration(release(grn, &v1, &v2, active(blue))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn, ready: ReasonSwitchPending, progress: ReasonSwitching, requeue: 10 * time.Minute,
+				check: func(t *testing.T, p Plan) {
+					if diff := cmp.Diff([]JobPlan{{Component: specs.Migration, Color: grn, Version: v2}}, p.Jobs); diff != "" {
+						t.Errorf("jobs: %s", diff)
+					}
+				},
+			},
+		},
+		"a succeeded migration lets traffic move and starts the post-switch Job": {
+			rel:   withPostSwitch(withMigration(release(grn, &v1, &v2, active(blue)))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			jobs:  map[string]JobState{"shop-migrate-green-" + specs.VersionHash(v2): JobSucceeded},
+			want: want{
+				active: grn, preview: blue, events: []string{EventSwitched}, requeue: time.Hour,
+				check: func(t *testing.T, p Plan) {
+					if !p.Status.Green.Migrated {
+						t.Error("green not recorded as migrated")
+					}
+					name := specs.PostSwitchJobName(release(grn, &v1, &v2, active(blue)), grn, v2)
+					if p.Status.PostSwitchJob != name || len(p.Jobs) != 1 || p.Jobs[0].Component != specs.PostSwitch {
+						t.Errorf("post-switch %q, jobs %+v", p.Status.PostSwitchJob, p.Jobs)
+					}
+				},
+			},
+		},
+		"a failed migration holds traffic and degrades": {
+			rel:   withMigration(release(grn, &v1, &v2, active(blue))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			jobs:  map[string]JobState{"shop-migrate-green-" + specs.VersionHash(v2): JobFailed},
+			want: want{
+				active: blue, preview: grn, ready: ReasonSwitchPending, degraded: ReasonMigrationFailed,
+				events: []string{EventDegraded}, requeue: 10 * time.Minute,
+				check: func(t *testing.T, p Plan) {
+					if !p.Status.Green.MigrationFailed || len(p.Jobs) != 0 {
+						t.Errorf("failure not recorded, or the Job started again: %+v %+v", p.Status.Green, p.Jobs)
+					}
+				},
+			},
+		},
+		"a recorded failure is not retried once its Job is cleaned up": {
+			rel: withMigration(release(grn, &v1, &v2, active(blue,
+				slotStatus(grn, v1alpha1.SlotStatus{Tag: "main-2", MigrationFailed: true})))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want:  want{active: blue, preview: grn, degraded: ReasonMigrationFailed, events: []string{EventDegraded}, requeue: 10 * time.Minute},
+		},
+		"a slot that served since its deploy is switched back to without a migration": {
+			rel: withMigration(release(grn, &v1, &v2, active(blue,
+				slotStatus(grn, v1alpha1.SlotStatus{Tag: "main-2", Migrated: true})))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want:  want{active: grn, preview: blue, events: []string{EventSwitched}, requeue: time.Hour},
+		},
+		"a failed post-switch Job is reported once, and changes nothing else": {
+			rel: withPostSwitch(release(grn, &v1, &v2, active(grn, func(s *v1alpha1.MagentoReleaseStatus) {
+				s.PostSwitchJob = "shop-post-switch-green-x"
+				s.SetSlotStatus(blue, &v1alpha1.SlotStatus{IdleSince: mt(t0)})
+			}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 0, 0, true), grn: slot(v2, 2, 3, 1, 1, true)},
+			jobs:  map[string]JobState{"shop-post-switch-green-x": JobFailed},
+			want: want{
+				active: grn, preview: blue, ready: ReasonAvailable, degraded: ReasonAsExpected,
+				events: []string{EventPostSwitchFailed}, requeue: time.Hour,
+				check: func(t *testing.T, p Plan) {
+					if len(p.Jobs) != 0 {
+						t.Errorf("jobs started: %+v", p.Jobs)
+					}
+				},
+			},
+		},
 		"cron and consumers disabled have no Deployments": {
 			rel: func() *v1alpha1.MagentoRelease {
 				r := release(blue, &v1, nil, active(blue))
@@ -417,7 +500,7 @@ func TestDecide(t *testing.T) {
 			if now.IsZero() {
 				now = t0
 			}
-			p := Decide(Input{Release: tc.rel, Slots: tc.slots, ServicesColor: tc.svc, Now: now})
+			p := Decide(Input{Release: tc.rel, Slots: tc.slots, ServicesColor: tc.svc, Jobs: tc.jobs, Now: now})
 			w := tc.want
 			if p.Active != w.active || p.Status.ActiveColor != w.active {
 				t.Errorf("active: plan %q, status %q, want %q", p.Active, p.Status.ActiveColor, w.active)

@@ -45,6 +45,24 @@ func (o SlotObservation) Exists() bool {
 	return o.Deployments[specs.Web] != nil && o.Deployments[specs.PHPFPM] != nil
 }
 
+// JobState is what was observed of a Job.
+type JobState int
+
+// The states of a Job; the zero value is a Job that does not exist.
+const (
+	JobAbsent JobState = iota
+	JobRunning
+	JobSucceeded
+	JobFailed
+)
+
+// JobPlan is a Job to start (created once; never changed).
+type JobPlan struct {
+	Component specs.Component // specs.Migration or specs.PostSwitch
+	Color     v1alpha1.Color
+	Version   v1alpha1.Slot
+}
+
 // Input is everything the decision depends on.
 type Input struct {
 	Release *v1alpha1.MagentoRelease
@@ -52,7 +70,9 @@ type Input struct {
 	// ServicesColor is the slot both <name> and <name>-php-fpm select, ""
 	// when they do not exist or disagree.
 	ServicesColor v1alpha1.Color
-	Now           time.Time
+	// Jobs are the release's migration and post-switch Jobs, by name.
+	Jobs map[string]JobState
+	Now  time.Time
 }
 
 // Bounds are the replica bounds of an HPA.
@@ -90,6 +110,8 @@ type Plan struct {
 	// Slots holds the plan of each slot that exists; a slot missing here has
 	// its objects deleted.
 	Slots map[v1alpha1.Color]*SlotPlan
+	// Jobs are the Jobs that should exist.
+	Jobs []JobPlan
 	// Status is the status to record.
 	Status v1alpha1.MagentoReleaseStatus
 	// Events are recorded after the plan is applied.
@@ -110,11 +132,13 @@ const (
 	ReasonDeadlineExceeded   = "ProgressDeadlineExceeded"
 	ReasonAsExpected         = "AsExpected"
 	ReasonInvalidSpec        = "InvalidSpec"
+	ReasonMigrationFailed    = "MigrationFailed"
 	EventDeploying           = "Deploying"
 	EventSwitched            = "Switched"
 	EventScaledDown          = "ScaledDown"
 	EventScaledUp            = "ScaledUp"
 	EventDegraded            = "Degraded"
+	EventPostSwitchFailed    = "PostSwitchFailed"
 	defaultIdleScaleDown     = 24 * time.Hour
 	defaultProgressDeadlineS = 600
 )

@@ -10,6 +10,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -42,6 +43,11 @@ func (r *MagentoReleaseReconciler) applyPlan(ctx context.Context, rel *v1alpha1.
 		}
 	} else if err := ensure(ctx, r.Client, k.services[preview], specs.PreviewService(rel, plan.Preview), syncService); err != nil {
 		return err
+	}
+	for _, j := range plan.Jobs {
+		if err := r.startJob(ctx, rel, k, j); err != nil {
+			return err
+		}
 	}
 	if ing := specs.Ingress(rel, plan.Preview != ""); ing != nil {
 		return ensure(ctx, r.Client, k.ingresses[rel.Name], ing, syncIngress)
@@ -126,6 +132,25 @@ func (r *MagentoReleaseReconciler) applyDeployment(ctx context.Context, rel *v1a
 	upd.Spec.Replicas = want.Spec.Replicas
 	syncMeta(upd, want)
 	return update(ctx, r.Client, live, upd)
+}
+
+// startJob creates a Job the plan wants unless it exists; Jobs are never changed.
+func (r *MagentoReleaseReconciler) startJob(ctx context.Context, rel *v1alpha1.MagentoRelease, k *children, j bluegreen.JobPlan) error {
+	build := specs.MigrationJob
+	if j.Component == specs.PostSwitch {
+		build = specs.PostSwitchJob
+	}
+	want, err := build(rel, j.Color, j.Version)
+	if err != nil {
+		return specError{err}
+	}
+	if k.jobs[want.Name] != nil {
+		return nil
+	}
+	if err := r.Create(ctx, want, fieldOwner); !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	return nil
 }
 
 // ensure creates want when live is nil, and otherwise updates live when sync

@@ -5,6 +5,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -109,6 +110,7 @@ func rollOutSlot(rel *v1alpha1.MagentoRelease, color v1alpha1.Color) {
 		for _, comp := range specs.SlotComponents {
 			d := deployment(rel, comp, color)
 			if d == nil {
+				g.Expect(comp).NotTo(BeElementOf(specs.Served), "%s of %s does not exist yet", comp, color)
 				continue
 			}
 			rollOut(d)
@@ -191,4 +193,40 @@ func watchDeployments(rel *v1alpha1.MagentoRelease) (watch.Interface, error) {
 		return nil, err
 	}
 	return wc.Watch(ctx, &appsv1.DeploymentList{}, client.InNamespace(rel.Namespace))
+}
+
+// finishJob writes a Job's status the way the Job controller would when its
+// pod succeeded or failed.
+func finishJob(rel *v1alpha1.MagentoRelease, name string, succeeded bool) {
+	Eventually(func() error {
+		j := &batchv1.Job{}
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: name}, j); err != nil {
+			return err
+		}
+		now := metav1.Now()
+		j.Status.StartTime = &now
+		cond := func(t batchv1.JobConditionType, reason string) batchv1.JobCondition {
+			return batchv1.JobCondition{Type: t, Status: corev1.ConditionTrue, Reason: reason, LastTransitionTime: now, LastProbeTime: now}
+		}
+		if succeeded {
+			j.Status.Succeeded = 1
+			j.Status.CompletionTime = &now
+			j.Status.Conditions = []batchv1.JobCondition{cond(batchv1.JobSuccessCriteriaMet, "CompletionsReached"), cond(batchv1.JobComplete, "CompletionsReached")}
+		} else {
+			j.Status.Failed = 1
+			j.Status.Conditions = []batchv1.JobCondition{cond(batchv1.JobFailureTarget, "BackoffLimitExceeded"), cond(batchv1.JobFailed, "BackoffLimitExceeded")}
+		}
+		return k8sClient.Status().Update(ctx, j)
+	}, timeout, interval).Should(Succeed())
+}
+
+// jobNames lists the names of the release's Jobs of a component.
+func jobNames(rel *v1alpha1.MagentoRelease, comp specs.Component) []string {
+	list := &batchv1.JobList{}
+	Expect(k8sClient.List(ctx, list, client.InNamespace(rel.Namespace), client.MatchingLabels{specs.LabelComponent: string(comp)})).To(Succeed())
+	var names []string
+	for _, j := range list.Items {
+		names = append(names, j.Name)
+	}
+	return names
 }

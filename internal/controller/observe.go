@@ -5,6 +5,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -26,6 +27,7 @@ type children struct {
 	hpas        map[string]*autoscalingv2.HorizontalPodAutoscaler
 	pdbs        map[string]*policyv1.PodDisruptionBudget
 	ingresses   map[string]*networkingv1.Ingress
+	jobs        map[string]*batchv1.Job
 }
 
 // observe lists the release's children: labelled with its instance and
@@ -50,6 +52,9 @@ func (r *MagentoReleaseReconciler) observe(ctx context.Context, rel *v1alpha1.Ma
 		return nil, err
 	}
 	if k.ingresses, err = list[*networkingv1.Ingress](ctx, r.Client, rel, &networkingv1.IngressList{}, opts); err != nil {
+		return nil, err
+	}
+	if k.jobs, err = list[*batchv1.Job](ctx, r.Client, rel, &batchv1.JobList{}, opts); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -88,11 +93,31 @@ func (k *children) input(rel *v1alpha1.MagentoRelease, now metav1.Time) bluegree
 		}
 		in.Slots[color] = obs
 	}
+	in.Jobs = map[string]bluegreen.JobState{}
+	for name, j := range k.jobs {
+		in.Jobs[name] = jobState(j)
+	}
 	web := specs.ServiceColor(k.services[specs.ActiveServiceName(rel, specs.Web)])
 	if fpm := specs.ServiceColor(k.services[specs.ActiveServiceName(rel, specs.PHPFPM)]); web == fpm {
 		in.ServicesColor = web
 	}
 	return in
+}
+
+// jobState reads a Job's outcome off its conditions.
+func jobState(j *batchv1.Job) bluegreen.JobState {
+	for _, c := range j.Status.Conditions {
+		if c.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch c.Type {
+		case batchv1.JobComplete:
+			return bluegreen.JobSucceeded
+		case batchv1.JobFailed:
+			return bluegreen.JobFailed
+		}
+	}
+	return bluegreen.JobRunning
 }
 
 // deploymentState reads rule 1 of the contract off a Deployment.

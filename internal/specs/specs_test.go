@@ -259,3 +259,50 @@ func TestDefaultCommands(t *testing.T) {
 		t.Errorf("consumer command %q", DefaultConsumerCommand)
 	}
 }
+
+func TestJobs(t *testing.T) {
+	r := testRelease()
+	v := v1alpha1.Slot{Tag: "main-2", Digest: "sha256:" + strings.Repeat("a", 64)}
+	m, err := MigrationJob(r, v1alpha1.Green, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != "shop-migrate-green-"+VersionHash(v) || *m.Spec.BackoffLimit != 1 || *m.Spec.TTLSecondsAfterFinished != 86400 {
+		t.Errorf("migration Job %s %+v", m.Name, m.Spec)
+	}
+	c := m.Spec.Template.Spec.Containers[0]
+	if c.Image != "registry.local:5000/shop/php:main-2@"+v.Digest || len(c.Env) != 1 || len(c.EnvFrom) != 1 || len(c.VolumeMounts) != 1 {
+		t.Errorf("migration container %+v", c)
+	}
+	if diff := cmp.Diff(DefaultMigrationCommand, c.Command); diff != "" {
+		t.Errorf("command: %s", diff)
+	}
+	if m.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyNever || m.Labels[LabelComponent] != "migration" {
+		t.Errorf("pod %+v labels %v", m.Spec.Template.Spec.RestartPolicy, m.Labels)
+	}
+	r.Spec.Migration = &v1alpha1.MigrationSpec{Enabled: true, Command: []string{"true"}, BackoffLimit: ptr.To[int32](4)}
+	m, _ = MigrationJob(r, v1alpha1.Green, v)
+	if m.Spec.Template.Spec.Containers[0].Command[0] != "true" || *m.Spec.BackoffLimit != 4 {
+		t.Errorf("spec.migration ignored: %+v", m.Spec)
+	}
+
+	r.Spec.PostSwitch = &v1alpha1.PostSwitchSpec{Command: []string{"php", "bin/magento", "cache:clean", "full_page"}}
+	p, err := PostSwitchJob(r, v1alpha1.Green, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(p.Name, "shop-post-switch-green-") || p.Labels[LabelComponent] != "post-switch" {
+		t.Errorf("post-switch Job %s %v", p.Name, p.Labels)
+	}
+	if p.Name != PostSwitchJobName(r, v1alpha1.Green, v) {
+		t.Error("post-switch name is not stable")
+	}
+	r.Generation++
+	if p.Name == PostSwitchJobName(r, v1alpha1.Green, v) {
+		t.Error("a later switch reuses the post-switch Job name")
+	}
+	r.Spec.Images.App = "Bad"
+	if _, err := MigrationJob(r, v1alpha1.Green, v); err == nil {
+		t.Error("a Job with a bad image")
+	}
+}

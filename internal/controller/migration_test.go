@@ -1,0 +1,171 @@
+package controller
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/specs"
+)
+
+var _ = Describe("Migrations and post-switch Jobs", func() {
+	var rel *v1alpha1.MagentoRelease
+
+	BeforeEach(func() {
+		rel = newRelease(newNamespace())
+		rel.Spec.Migration = &v1alpha1.MigrationSpec{Enabled: true}
+		rel.Spec.PostSwitch = &v1alpha1.PostSwitchSpec{Command: []string{"php", "bin/magento", "cache:clean", "full_page"}}
+		rel.Spec.Env = nil
+		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
+		settle(rel)
+		Expect(jobNames(rel, specs.Migration)).To(BeEmpty(), "the first rollout runs no migration")
+		Expect(get(rel).Status.Blue.Migrated).To(BeTrue())
+	})
+
+	// switchTo deploys tag (and revision) to green and asks for the switch.
+	deployAndSwitch := func(color v1alpha1.Color, tag, revision string) string {
+		change(rel, func(r *v1alpha1.MagentoRelease) {
+			r.Spec.ActiveColor = color
+			if color == v1alpha1.Green {
+				r.Spec.Green = &v1alpha1.Slot{Tag: tag, Revision: revision}
+			} else {
+				r.Spec.Blue = &v1alpha1.Slot{Tag: tag, Revision: revision}
+			}
+		})
+		v := v1alpha1.Slot{Tag: tag, Revision: revision}
+		Eventually(func() v1alpha1.Slot {
+			if d := deployment(rel, specs.PHPFPM, color); d != nil {
+				return specs.RenderedVersion(d)
+			}
+			return v1alpha1.Slot{}
+		}, timeout, interval).Should(Equal(v))
+		return specs.MigrationJobName(rel, color, v)
+	}
+	migrationJob := func(name string) *batchv1.Job {
+		j := &batchv1.Job{}
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: name}, j); err != nil {
+			return nil
+		}
+		return j
+	}
+
+	It("runs the migration once the target is ready and moves traffic only after it succeeded", func() {
+		name := deployAndSwitch(v1alpha1.Green, "release-2", "")
+		Consistently(func() *batchv1.Job { return migrationJob(name) }, 2*resync, interval).Should(BeNil(),
+			"the migration started before the target was ready")
+		rollOutSlot(rel, v1alpha1.Green)
+		Eventually(func() *batchv1.Job { return migrationJob(name) }, timeout, interval).ShouldNot(BeNil())
+		j := migrationJob(name)
+		c := j.Spec.Template.Spec.Containers[0]
+		Expect(c.Image).To(Equal("registry.local:5000/shop/php:release-2"))
+		Expect(c.Command).To(Equal([]string{"php", "bin/magento", "setup:upgrade", "--keep-generated"}))
+		Expect(*j.Spec.BackoffLimit).To(BeEquivalentTo(1))
+		Expect(j.Labels).To(HaveKeyWithValue(specs.LabelComponent, "migration"))
+		Consistently(func() string { return servicesColor(rel) }, 2*resync, interval).Should(Equal("blue"))
+		Expect(condition(rel, v1alpha1.ConditionProgressing).Message).To(ContainSubstring("migration Job " + name + " is running"))
+
+		finishJob(rel, name, true)
+		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		Expect(get(rel).Status.Green.Migrated).To(BeTrue())
+		settle(rel)
+
+		By("switching back and forth to the same versions runs nothing again")
+		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Blue })
+		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("blue"))
+		settle(rel)
+		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
+		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		settle(rel)
+		Expect(jobNames(rel, specs.Migration)).To(ConsistOf(name))
+	})
+
+	It("holds the switch when the migration fails, and a new revision retries", func() {
+		name := deployAndSwitch(v1alpha1.Green, "release-3", "")
+		rollOutSlot(rel, v1alpha1.Green)
+		Eventually(func() *batchv1.Job { return migrationJob(name) }, timeout, interval).ShouldNot(BeNil())
+		finishJob(rel, name, false)
+		Eventually(func() *metav1.Condition { return condition(rel, v1alpha1.ConditionDegraded) }, timeout, interval).
+			Should(And(HaveField("Status", metav1.ConditionTrue), HaveField("Reason", "MigrationFailed")))
+		Expect(condition(rel, v1alpha1.ConditionDegraded).Message).To(ContainSubstring(name))
+		Expect(get(rel).Status.Green.MigrationFailed).To(BeTrue())
+		Eventually(func() []string { return eventReasons(rel) }, timeout, interval).Should(ContainElement("Degraded"))
+		Consistently(func() string { return servicesColor(rel) }, 2*resync, interval).Should(Equal("blue"))
+
+		By("cleaning up the failed Job does not rerun it")
+		Expect(k8sClient.Delete(ctx, migrationJob(name), client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
+		Consistently(func() []string { return jobNames(rel, specs.Migration) }, 2*resync, interval).Should(BeEmpty())
+
+		By("a new revision retries with a new Job")
+		// spec.activeColor names green, so green is immutable: call the switch
+		// off, then deploy the new revision and switch again in one update.
+		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Blue })
+		Eventually(func() *metav1.Condition { return condition(rel, v1alpha1.ConditionDegraded) }, timeout, interval).
+			Should(HaveField("Status", metav1.ConditionFalse))
+		retry := deployAndSwitch(v1alpha1.Green, "release-3", "2")
+		Expect(retry).NotTo(Equal(name))
+		rollOutSlot(rel, v1alpha1.Green)
+		Eventually(func() *batchv1.Job { return migrationJob(retry) }, timeout, interval).ShouldNot(BeNil())
+		finishJob(rel, retry, true)
+		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		Eventually(func() string { return string(condition(rel, v1alpha1.ConditionDegraded).Status) }, timeout, interval).Should(Equal("False"))
+	})
+
+	It("does not rerun a finished migration after a restart, even with its Job cleaned up", func() {
+		name := deployAndSwitch(v1alpha1.Green, "release-4", "")
+		rollOutSlot(rel, v1alpha1.Green)
+		Eventually(func() *batchv1.Job { return migrationJob(name) }, timeout, interval).ShouldNot(BeNil())
+		finishJob(rel, name, true)
+		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		settle(rel)
+		Expect(k8sClient.Delete(ctx, migrationJob(name), client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
+
+		By("a new operator process, reading everything from the API server, reconciles")
+		fresh := &MagentoReleaseReconciler{Client: k8sClient, Recorder: events.NewFakeRecorder(100), Clock: fakeClock}
+		for range 3 {
+			_, err := fresh.Reconcile(ctx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(rel)})
+			Expect(err).NotTo(HaveOccurred())
+		}
+		Consistently(func() []string { return jobNames(rel, specs.Migration) }, 2*resync, interval).Should(BeEmpty())
+		Expect(servicesColor(rel)).To(Equal("green"))
+	})
+
+	It("runs the post-switch Job exactly once per switch, with the new slot's image", func() {
+		rel.Spec.Migration = nil
+		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Migration = nil })
+		deployAndSwitch(v1alpha1.Green, "release-5", "")
+		rollOutSlot(rel, v1alpha1.Green)
+		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		Eventually(func() []string { return jobNames(rel, specs.PostSwitch) }, timeout, interval).Should(HaveLen(1))
+		first := jobNames(rel, specs.PostSwitch)[0]
+		Expect(get(rel).Status.PostSwitchJob).To(Equal(first))
+		j := &batchv1.Job{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: first}, j)).To(Succeed())
+		Expect(j.Spec.Template.Spec.Containers[0].Image).To(Equal("registry.local:5000/shop/php:release-5"))
+		Expect(j.Spec.Template.Spec.Containers[0].Command).To(Equal([]string{"php", "bin/magento", "cache:clean", "full_page"}))
+		settle(rel)
+		Consistently(func() []string { return jobNames(rel, specs.PostSwitch) }, 2*resync, interval).Should(HaveLen(1))
+
+		By("its failure is reported and changes nothing else")
+		finishJob(rel, first, false)
+		Eventually(func() string { return condition(rel, v1alpha1.ConditionReady).Message }, timeout, interval).
+			Should(ContainSubstring("post-switch Job " + first + " failed"))
+		Expect(condition(rel, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
+		Expect(condition(rel, v1alpha1.ConditionDegraded).Status).To(Equal(metav1.ConditionFalse))
+		Eventually(func() []string { return eventReasons(rel) }, timeout, interval).Should(ContainElement("PostSwitchFailed"))
+
+		By("the next switch runs its own Job")
+		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Blue })
+		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("blue"))
+		Eventually(func() []string { return jobNames(rel, specs.PostSwitch) }, timeout, interval).Should(HaveLen(2))
+		settle(rel)
+		time.Sleep(2 * resync)
+		Expect(jobNames(rel, specs.PostSwitch)).To(HaveLen(2))
+	})
+})
