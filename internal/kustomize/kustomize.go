@@ -54,34 +54,43 @@ func (o *ImageOverrides) Set(v string) error {
 }
 
 // Render builds the kustomization in dir and returns the resources as a YAML
-// stream. With overrides, dir is wrapped in a temporary kustomization that
-// sets the images, so dir itself is never modified.
+// stream, with the images of overrides replaced.
 func Render(dir string, overrides ImageOverrides) ([]byte, error) {
-	abs, err := filepath.Abs(dir)
+	if len(overrides) == 0 {
+		return run(dir)
+	}
+	return Overlay(dir, types.Kustomization{Images: overrides})
+}
+
+// Overlay renders base through the overlay k (images, patches, namespace…),
+// which is written to a temporary directory: base itself is never modified.
+func Overlay(base string, k types.Kustomization) ([]byte, error) {
+	abs, err := filepath.Abs(base)
 	if err != nil {
 		return nil, err
 	}
-	root := abs
-	if len(overrides) > 0 {
-		tmp, err := os.MkdirTemp("", "render-")
-		if err != nil {
-			return nil, err
-		}
-		defer func() { _ = os.RemoveAll(tmp) }()
-		rel, err := filepath.Rel(tmp, abs) // kustomize refuses absolute roots
-		if err != nil {
-			return nil, err
-		}
-		k, err := yaml.Marshal(types.Kustomization{Resources: []string{rel}, Images: overrides})
-		if err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(filepath.Join(tmp, "kustomization.yaml"), k, 0o600); err != nil {
-			return nil, err
-		}
-		root = tmp
+	tmp, err := os.MkdirTemp("", "render-")
+	if err != nil {
+		return nil, err
 	}
-	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), root)
+	defer func() { _ = os.RemoveAll(tmp) }()
+	rel, err := filepath.Rel(tmp, abs) // kustomize refuses absolute roots
+	if err != nil {
+		return nil, err
+	}
+	k.Resources = append([]string{rel}, k.Resources...)
+	out, err := yaml.Marshal(k)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "kustomization.yaml"), out, 0o600); err != nil {
+		return nil, err
+	}
+	return run(tmp)
+}
+
+func run(dir string) ([]byte, error) {
+	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
 		return nil, fmt.Errorf("kustomize %s: %w", dir, err)
 	}

@@ -1,0 +1,427 @@
+// Package simcluster runs a small Kubernetes cluster on this machine, on
+// loopback only: etcd, kube-apiserver, kube-controller-manager,
+// kube-scheduler and kwok, whose fake nodes run pods that become Ready
+// without containers. Deployments roll out, ReplicaSets create pods, the
+// garbage collector deletes what an owner leaves behind: what envtest lacks.
+package simcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// Options say where the binaries are and what to run.
+type Options struct {
+	// KubeDir holds kube-apiserver, kube-controller-manager and kube-scheduler.
+	KubeDir string
+	// Etcd and Kwok are the paths of those binaries.
+	Etcd, Kwok string
+	// KwokStages is kwok's kustomize/stage directory (from its module source).
+	KwokStages string
+	// Dir is the state directory (certificates, kubeconfigs, data, logs);
+	// empty makes a temporary one, removed by Stop.
+	Dir string
+	// Nodes is the number of fake nodes; default 3.
+	Nodes int
+	// UnreadyTag: pods whose first container's image has this tag never
+	// become ready, to give tests a release that cannot roll out. Default "broken".
+	UnreadyTag string
+}
+
+// Cluster is a running simulated cluster.
+type Cluster struct {
+	// Dir is the state directory; Kubeconfig the admin kubeconfig in it.
+	Dir, Kubeconfig string
+	// Config is the admin client configuration.
+	Config *rest.Config
+
+	removeDir bool
+	procs     []*process
+}
+
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Fake nodes carry this annotation, label and taint; pods need the matching
+// toleration and node selector (see PodTolerations and PodNodeSelector).
+const (
+	nodeAnnotation = "kwok.x-k8s.io/node"
+	nodeLabel      = "type"
+)
+
+// PodTolerations let pods onto the fake nodes.
+var PodTolerations = []corev1.Toleration{{Key: nodeAnnotation, Operator: corev1.TolerationOpEqual, Value: "fake", Effect: corev1.TaintEffectNoSchedule}}
+
+// PodNodeSelector puts pods on the fake nodes.
+var PodNodeSelector = map[string]string{nodeLabel: "kwok"}
+
+// Start starts a cluster and returns once its API server answers, its nodes
+// are Ready and the default ServiceAccount exists.
+func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
+	if opts.Nodes == 0 {
+		opts.Nodes = 3
+	}
+	if opts.UnreadyTag == "" {
+		opts.UnreadyTag = "broken"
+	}
+	c := &Cluster{Dir: opts.Dir}
+	if c.Dir == "" {
+		if c.Dir, err = os.MkdirTemp("", "simcluster-"); err != nil {
+			return nil, err
+		}
+		c.removeDir = true
+	}
+	defer func() {
+		if err != nil {
+			_ = c.Stop()
+		}
+	}()
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(4)
+	if err != nil {
+		return nil, err
+	}
+	etcdPort, etcdPeer, apiPort, kwokPort := ports[0], ports[1], ports[2], ports[3]
+	server := "https://127.0.0.1:" + strconv.Itoa(apiPort)
+
+	kubeconfigs, err := c.writePKI(server)
+	if err != nil {
+		return nil, err
+	}
+	stages, err := writeStages(c.Dir, opts.KwokStages, opts.UnreadyTag)
+	if err != nil {
+		return nil, err
+	}
+	d := c.Dir
+	file := func(name string) string { return filepath.Join(d, name) }
+
+	if err := c.run("etcd", opts.Etcd,
+		"--name=sim", "--data-dir="+file("etcd"),
+		"--listen-client-urls=http://127.0.0.1:"+strconv.Itoa(etcdPort),
+		"--advertise-client-urls=http://127.0.0.1:"+strconv.Itoa(etcdPort),
+		"--listen-peer-urls=http://127.0.0.1:"+strconv.Itoa(etcdPeer),
+		"--initial-advertise-peer-urls=http://127.0.0.1:"+strconv.Itoa(etcdPeer),
+		"--initial-cluster=sim=http://127.0.0.1:"+strconv.Itoa(etcdPeer),
+		"--unsafe-no-fsync", "--quota-backend-bytes=2147483648"); err != nil {
+		return nil, err
+	}
+	if err := c.run("kube-apiserver", filepath.Join(opts.KubeDir, "kube-apiserver"),
+		"--etcd-servers=http://127.0.0.1:"+strconv.Itoa(etcdPort),
+		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port="+strconv.Itoa(apiPort),
+		"--endpoint-reconciler-type=none",
+		"--tls-cert-file="+file("apiserver.crt"), "--tls-private-key-file="+file("apiserver.key"),
+		"--client-ca-file="+file("ca.crt"),
+		"--service-account-issuer=https://kubernetes.default.svc", "--service-account-key-file="+file("sa.pub"),
+		"--service-account-signing-key-file="+file("sa.key"),
+		"--service-cluster-ip-range=10.96.0.0/16", "--authorization-mode=RBAC", "--allow-privileged=true",
+		"--requestheader-client-ca-file="+file("front-proxy-ca.crt"), "--requestheader-allowed-names=front-proxy-client",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-", "--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-username-headers=X-Remote-User",
+		"--proxy-client-cert-file="+file("front-proxy-client.crt"), "--proxy-client-key-file="+file("front-proxy-client.key"),
+	); err != nil {
+		return nil, err
+	}
+	c.Kubeconfig = kubeconfigs["admin"]
+	if c.Config, err = clientcmd.BuildConfigFromFlags("", c.Kubeconfig); err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.waitFor(ctx, "the API server to be ready", 60*time.Second, func() bool {
+		body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+		return err == nil && string(body) == "ok"
+	}); err != nil {
+		return nil, err
+	}
+
+	if err := c.run("kube-controller-manager", filepath.Join(opts.KubeDir, "kube-controller-manager"),
+		"--kubeconfig="+kubeconfigs["controller-manager"],
+		"--authentication-kubeconfig="+kubeconfigs["controller-manager"],
+		"--authorization-kubeconfig="+kubeconfigs["controller-manager"],
+		"--bind-address=127.0.0.1", "--secure-port=0", "--leader-elect=false",
+		"--use-service-account-credentials=true",
+		"--service-account-private-key-file="+file("sa.key"), "--root-ca-file="+file("ca.crt"),
+		"--cluster-signing-cert-file="+file("ca.crt"), "--cluster-signing-key-file="+file("ca.key"),
+		"--controllers=*",
+		"--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10",
+	); err != nil {
+		return nil, err
+	}
+	if err := c.run("kube-scheduler", filepath.Join(opts.KubeDir, "kube-scheduler"),
+		"--kubeconfig="+kubeconfigs["scheduler"],
+		"--authentication-kubeconfig="+kubeconfigs["scheduler"],
+		"--authorization-kubeconfig="+kubeconfigs["scheduler"],
+		"--bind-address=127.0.0.1", "--secure-port=0", "--leader-elect=false",
+	); err != nil {
+		return nil, err
+	}
+	if err := c.run("kwok", opts.Kwok,
+		"--kubeconfig="+kubeconfigs["admin"], "--config="+stages,
+		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector="+nodeAnnotation+"=fake",
+		"--node-lease-duration-seconds=40", "--cidr=10.244.0.0/16", "--node-ip=127.0.0.1",
+		"--server-address=127.0.0.1:"+strconv.Itoa(kwokPort),
+	); err != nil {
+		return nil, err
+	}
+	if err := c.createNodes(ctx, cs, opts.Nodes); err != nil {
+		return nil, err
+	}
+	if err := c.waitFor(ctx, "the fake nodes to be Ready", 60*time.Second, func() bool {
+		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil || len(nodes.Items) < opts.Nodes {
+			return false
+		}
+		for _, n := range nodes.Items {
+			if !nodeReady(&n) {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		return nil, err
+	}
+	// Pods need the default ServiceAccount, which the controller-manager makes.
+	if err := c.waitFor(ctx, "the default ServiceAccount", 60*time.Second, func() bool {
+		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		return err == nil
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// WaitForServiceAccount waits until the controller-manager made the default
+// ServiceAccount of a new namespace, which its pods need.
+func (c *Cluster) WaitForServiceAccount(ctx context.Context, namespace string) error {
+	cs, err := kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		return err
+	}
+	return c.waitFor(ctx, "ServiceAccount "+namespace+"/default", 60*time.Second, func() bool {
+		_, err := cs.CoreV1().ServiceAccounts(namespace).Get(ctx, "default", metav1.GetOptions{})
+		return err == nil
+	})
+}
+
+// Stop stops every process the cluster started, newest first, and removes
+// the state directory when Start made it. It is safe to call twice.
+func (c *Cluster) Stop() error {
+	var errs []error
+	for i := len(c.procs) - 1; i >= 0; i-- {
+		p := c.procs[i]
+		if p.cmd.Process == nil {
+			continue
+		}
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			<-p.done
+		}
+	}
+	c.procs = nil
+	if c.removeDir {
+		errs = append(errs, os.RemoveAll(c.Dir))
+		c.removeDir = false
+	}
+	return errors.Join(errs...)
+}
+
+// Logs returns the end of a component's log, for failure reports.
+func (c *Cluster) Logs(name string, lines int) string {
+	b, err := os.ReadFile(filepath.Join(c.Dir, name+".log"))
+	if err != nil {
+		return err.Error()
+	}
+	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(all[max(0, len(all)-lines):], "\n")
+}
+
+// run starts a component in its own process group; it dies with this
+// process (Pdeathsig), so a crashed test leaves nothing behind.
+func (c *Cluster) run(name, path string, args ...string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("%s: %w (run `make tools` to build it)", name, err)
+	}
+	log, err := os.Create(filepath.Join(c.Dir, name+".log"))
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		_ = log.Close()
+		return fmt.Errorf("starting %s: %w", name, err)
+	}
+	p := &process{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		_ = log.Close()
+		close(p.done)
+	}()
+	c.procs = append(c.procs, p)
+	return nil
+}
+
+// waitFor polls ok until it holds, a component exits, or the timeout passes.
+func (c *Cluster) waitFor(ctx context.Context, what string, timeout time.Duration, ok func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		if ok() {
+			return nil
+		}
+		for _, p := range c.procs {
+			select {
+			case <-p.done:
+				return fmt.Errorf("waiting for %s: %s exited:\n%s", what, p.name, c.Logs(p.name, 20))
+			default:
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out after %s waiting for %s", timeout, what)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// writePKI makes the certificates, the service-account key and a kubeconfig
+// per client; it returns the kubeconfig paths by client.
+func (c *Cluster) writePKI(server string) (map[string]string, error) {
+	d := c.Dir
+	ca, err := newAuthority(d, "ca")
+	if err != nil {
+		return nil, err
+	}
+	proxyCA, err := newAuthority(d, "front-proxy-ca")
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := ca.issue(d, "apiserver", "kube-apiserver", nil,
+		[]string{"127.0.0.1", "10.96.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"}); err != nil {
+		return nil, err
+	}
+	if _, _, err := proxyCA.issue(d, "front-proxy-client", "front-proxy-client", nil, nil); err != nil {
+		return nil, err
+	}
+	if err := writeServiceAccountKey(d); err != nil {
+		return nil, err
+	}
+	caPEM, err := os.ReadFile(filepath.Join(d, "ca.crt"))
+	if err != nil {
+		return nil, err
+	}
+	clients := map[string][2]string{
+		"admin":              {"admin", "system:masters"},
+		"controller-manager": {"system:kube-controller-manager", ""},
+		"scheduler":          {"system:kube-scheduler", ""},
+	}
+	paths := map[string]string{}
+	for name, who := range clients {
+		var groups []string
+		if who[1] != "" {
+			groups = []string{who[1]}
+		}
+		certPEM, keyPEM, err := ca.issue(d, name, who[0], groups, nil)
+		if err != nil {
+			return nil, err
+		}
+		cfg := clientcmdapi.NewConfig()
+		cfg.Clusters["sim"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: caPEM}
+		cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{ClientCertificateData: certPEM, ClientKeyData: keyPEM}
+		cfg.Contexts["sim"] = &clientcmdapi.Context{Cluster: "sim", AuthInfo: name, Namespace: "default"}
+		cfg.CurrentContext = "sim"
+		paths[name] = filepath.Join(d, name+".kubeconfig")
+		if err := clientcmd.WriteToFile(*cfg, paths[name]); err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
+}
+
+func (c *Cluster) createNodes(ctx context.Context, cs kubernetes.Interface, n int) error {
+	for i := range n {
+		node := &corev1.Node{
+			ObjectMeta: metav1.ObjectMeta{
+				Name:        fmt.Sprintf("kwok-node-%d", i),
+				Annotations: map[string]string{nodeAnnotation: "fake"},
+				Labels:      map[string]string{nodeLabel: "kwok", "kubernetes.io/hostname": fmt.Sprintf("kwok-node-%d", i)},
+			},
+			Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: nodeAnnotation, Value: "fake", Effect: corev1.TaintEffectNoSchedule}}},
+			Status: corev1.NodeStatus{
+				Allocatable: nodeResources(), Capacity: nodeResources(),
+				NodeInfo: corev1.NodeSystemInfo{KubeletVersion: "fake", OperatingSystem: "linux", Architecture: "amd64"},
+			},
+		}
+		if _, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("creating node %s: %w", node.Name, err)
+		}
+	}
+	return nil
+}
+
+func nodeResources() corev1.ResourceList {
+	return corev1.ResourceList{
+		corev1.ResourceCPU:    resource.MustParse("64"),
+		corev1.ResourceMemory: resource.MustParse("512Gi"),
+		corev1.ResourcePods:   resource.MustParse("500"),
+	}
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// freePorts asks the kernel for n free loopback ports.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
