@@ -99,6 +99,19 @@ test: verify-generated vet $(ENVTEST_DEPS) ## Verify generated files, vet, run u
 .PHONY: envtest
 envtest: $(ENVTEST_DEPS) ## Build kube-apiserver and etcd for envtest (cached in bin/).
 
+##@ Simulated cluster
+
+SIM_TOOLS := $(K8S_DIR)/kube-apiserver $(K8S_DIR)/kube-controller-manager $(K8S_DIR)/kube-scheduler $(K8S_DIR)/kubectl $(ETCD) $(KWOK)
+
+.PHONY: demo
+demo: $(SIM_TOOLS) ## Run a whole blue/green cycle on a simulated cluster on this machine.
+	go build -o bin/manager ./cmd
+	go run ./hack/demo --manager bin/manager --kubectl $(K8S_DIR)/kubectl
+
+.PHONY: simcluster
+simcluster: $(SIM_TOOLS) ## Run the simulated cluster in the foreground (Ctrl-C stops it).
+	go run ./hack/simcluster
+
 ##@ Build
 
 .PHONY: build
@@ -145,7 +158,7 @@ undeploy: ## Remove the operator from the cluster of your kubeconfig.
 # until its pin in hack/tools changes.
 
 .PHONY: tools
-tools: $(ENVTEST_DEPS) $(K8S_DIR)/kube-controller-manager $(K8S_DIR)/kube-scheduler $(KWOK) $(CONTROLLER_GEN) $(GOLANGCI_LINT) ## Build every pinned tool.
+tools: $(ENVTEST_DEPS) $(SIM_TOOLS) $(CONTROLLER_GEN) $(GOLANGCI_LINT) ## Build every pinned tool.
 
 $(K8S_DIR)/%:
 	cd hack/tools/kube && CGO_ENABLED=0 go build -trimpath -ldflags "$(K8S_LDFLAGS)" -o $(CURDIR)/$@ k8s.io/kubernetes/cmd/$*

@@ -428,6 +428,21 @@ func TestDecide(t *testing.T) {
 				},
 			},
 		},
+		"a new idle slot's cron, created at zero and not yet observed, does not stop the live slot's": {
+			rel: release(blue, &v1, &v2, active(blue)),
+			slots: func() map[v1alpha1.Color]SlotObservation {
+				g := slot(v2, 2, 3, 0, 0, false)
+				for _, comp := range []specs.Component{specs.Cron, specs.Consumer} {
+					g.Deployments[comp].Current, g.Deployments[comp].NeverRan = false, true
+				}
+				return map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: g}
+			}(),
+			want: want{
+				active: blue, preview: grn,
+				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1), grn: replicas(2, 3, 0, 0)},
+				ready:    ReasonAvailable, requeue: time.Hour,
+			},
+		},
 		"a failed migration holds traffic and degrades": {
 			rel:   withMigration(release(grn, &v1, &v2, active(blue))),
 			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -153,6 +154,7 @@ var _ = Describe("A MagentoRelease", func() {
 		var mu sync.Mutex
 		var violations []string
 		var seen int
+		var switching atomic.Bool // before the switch, the live slot's cron must never stop
 		done := make(chan struct{})
 		go func() {
 			defer GinkgoRecover()
@@ -170,6 +172,9 @@ var _ = Describe("A MagentoRelease", func() {
 				}
 				mu.Lock()
 				seen++
+				if d.Name == specs.SlotName(rel, specs.Cron, v1alpha1.Blue) && !switching.Load() && ptr.Deref(d.Spec.Replicas, 1) == 0 {
+					violations = append(violations, "blue's cron stopped while blue served and no switch was asked for")
+				}
 				for _, comp := range []specs.Component{specs.Cron, specs.Consumer} {
 					b, g := state[specs.SlotName(rel, comp, v1alpha1.Blue)], state[specs.SlotName(rel, comp, v1alpha1.Green)]
 					if b > 0 && g > 0 {
@@ -182,6 +187,7 @@ var _ = Describe("A MagentoRelease", func() {
 
 		deployGreen("feature-5")
 		settle(rel)
+		switching.Store(true)
 		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
 		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
 		// The old slot's cron is still running: the new one must wait.

@@ -131,6 +131,7 @@ func deploymentState(d *appsv1.Deployment) *bluegreen.DeploymentState {
 		Pods:         s.Replicas + ptr.Deref(s.TerminatingReplicas, 0),
 		Current:      current,
 		Ready:        current && s.UpdatedReplicas == want && s.AvailableReplicas == want && s.Replicas == want,
+		NeverRan:     d.Generation == 1 && want == 0,
 	}
 }
 

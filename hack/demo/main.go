@@ -1,0 +1,267 @@
+// Command demo walks a whole blue/green release cycle on the simulated
+// cluster, with the real operator binary running as its own process:
+// first rollout on blue, deploy to green, preview, switch, idle scale-down,
+// rollback to blue. It prints what a person wants to see at each step and
+// stops everything it started.
+//
+//	go run ./hack/demo --manager bin/manager --kubectl PATH
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/test/simcluster"
+)
+
+const (
+	ns   = "shop"
+	name = "magento"
+)
+
+type demo struct {
+	ctx     context.Context
+	kubectl string
+	kc      string
+	c       client.Client
+	steps   []string
+	start   time.Time
+}
+
+func main() {
+	manager := flag.String("manager", "bin/manager", "the operator binary")
+	kubectl := flag.String("kubectl", "kubectl", "the kubectl binary")
+	flag.Parse()
+	if err := run(*manager, *kubectl); err != nil {
+		fmt.Fprintln(os.Stderr, "\ndemo failed:", err)
+		os.Exit(1)
+	}
+}
+
+func run(manager, kubectl string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts, err := simcluster.DefaultOptions()
+	if err != nil {
+		return err
+	}
+	begin := time.Now()
+	title("Starting a simulated cluster on 127.0.0.1 (etcd, kube-apiserver, controller-manager, scheduler, kwok)")
+	cluster, err := simcluster.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		title("Cleaning up: stopping the operator and the cluster")
+		if err := cluster.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping the cluster:", err)
+		}
+	}()
+	fmt.Printf("ready in %s; 3 fake nodes\n", time.Since(begin).Round(100*time.Millisecond))
+
+	if err := cluster.InstallCRDs(ctx); err != nil {
+		return err
+	}
+	op := cluster.NewOperator(manager)
+	if err := op.Start(); err != nil {
+		return err
+	}
+	defer op.Stop()
+	fmt.Println("CRD installed; operator started as its own process (log: " + cluster.Dir + "/operator.log)")
+
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1alpha1.AddToScheme(scheme)
+	c, err := client.New(cluster.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		return err
+	}
+	d := &demo{ctx: ctx, kubectl: kubectl, kc: cluster.Kubeconfig, c: c}
+	if err := d.sh("create", "namespace", ns); err != nil {
+		return err
+	}
+	if err := cluster.WaitForServiceAccount(ctx, ns); err != nil {
+		return err
+	}
+	err = d.cycle()
+	fmt.Println()
+	title("Summary")
+	for _, s := range d.steps {
+		fmt.Println("  " + s)
+	}
+	if err == nil {
+		fmt.Printf("  whole cycle: %s — traffic only ever moved to a ready slot\n", time.Since(begin).Round(time.Second))
+	}
+	return err
+}
+
+func (d *demo) cycle() error {
+	release := &v1alpha1.MagentoRelease{}
+	release.APIVersion, release.Kind = v1alpha1.GroupVersion.String(), "MagentoRelease"
+	release.Name, release.Namespace = name, ns
+	release.Spec = v1alpha1.MagentoReleaseSpec{
+		ActiveColor: v1alpha1.Blue,
+		Blue:        &v1alpha1.Slot{Tag: "main-1"},
+		Images:      v1alpha1.Images{App: "registry.example.com/shop/magento-php-fpm", Web: "registry.example.com/shop/magento-nginx"},
+		Pod:         v1alpha1.PodSettings{Tolerations: simcluster.PodTolerations, NodeSelector: simcluster.PodNodeSelector},
+		Ingress:     &v1alpha1.IngressSpec{Host: "shop.example.com", PreviewHost: "preview.shop.example.com"},
+	}
+	release.Spec.IdleScaleDown.After = mustDuration("30s")
+	manifest, err := yaml.Marshal(release)
+	if err != nil {
+		return err
+	}
+
+	d.step("1. First rollout: blue runs main-1 and serves traffic")
+	fmt.Printf("$ kubectl apply -f - <<EOF\n%sEOF\n", manifest)
+	if err := d.apply(manifest); err != nil {
+		return err
+	}
+	if err := d.waitFor("Ready", func(r *v1alpha1.MagentoRelease) bool { return ready(r) && r.Status.ActiveColor == v1alpha1.Blue }); err != nil {
+		return err
+	}
+	d.show()
+
+	d.step("2. Deploy main-2 to the idle slot, green")
+	if err := d.sh("patch", "mrel", name, "--type=merge", "-p", `{"spec":{"green":{"tag":"main-2"}}}`); err != nil {
+		return err
+	}
+	if err := d.waitFor("green ready", func(r *v1alpha1.MagentoRelease) bool { return r.Status.Green != nil && r.Status.Green.Ready }); err != nil {
+		return err
+	}
+	d.show()
+
+	d.step("3. Preview: " + name + "-preview (and preview.shop.example.com) serve green; traffic stays on blue")
+	if err := d.sh("get", "endpointslices", "-l", "kubernetes.io/service-name in ("+name+","+name+"-preview)",
+		"-o", "custom-columns=SLICE:.metadata.name,SERVICE:.metadata.labels.kubernetes\\.io/service-name,PODS:.endpoints[*].targetRef.name"); err != nil {
+		return err
+	}
+
+	d.step("4. Switch traffic to green (what CI's \"switch\" button does)")
+	if err := d.sh("patch", "mrel", name, "--type=merge", "-p", `{"spec":{"activeColor":"green"}}`); err != nil {
+		return err
+	}
+	if err := d.waitFor("switched and settled", func(r *v1alpha1.MagentoRelease) bool {
+		return r.Status.ActiveColor == v1alpha1.Green && ready(r) && !progressing(r)
+	}); err != nil {
+		return err
+	}
+	d.show()
+
+	d.step("5. Idle scale-down: blue stopped serving; after idleScaleDown.after (30s) it goes to zero")
+	if err := d.waitFor("blue scaled down", func(r *v1alpha1.MagentoRelease) bool {
+		return r.Status.Blue != nil && r.Status.Blue.State == v1alpha1.SlotScaledDown
+	}); err != nil {
+		return err
+	}
+	d.show()
+
+	d.step("6. Rollback to blue: scaled up with its frozen template, switched once ready")
+	if err := d.sh("patch", "mrel", name, "--type=merge", "-p", `{"spec":{"activeColor":"blue"}}`); err != nil {
+		return err
+	}
+	if err := d.waitFor("rolled back", func(r *v1alpha1.MagentoRelease) bool {
+		return r.Status.ActiveColor == v1alpha1.Blue && ready(r) && !progressing(r)
+	}); err != nil {
+		return err
+	}
+	d.show()
+	return d.sh("get", "events", "--field-selector", "involvedObject.kind=MagentoRelease",
+		"-o", "custom-columns=REASON:.reason,MESSAGE:.message")
+}
+
+func (d *demo) step(s string) {
+	if d.start.IsZero() {
+		d.start = time.Now()
+	}
+	d.steps = append(d.steps, fmt.Sprintf("[%6s] %s", time.Since(d.start).Round(time.Second), s))
+	fmt.Println()
+	title(s)
+}
+
+// show prints the release, its Deployments per slot and where the Services point.
+func (d *demo) show() {
+	_ = d.sh("get", "mrel", name)
+	_ = d.sh("get", "deployments", "-L", "magento.ops.dev/color", "--sort-by=.metadata.name")
+	_ = d.sh("get", "services", "-o", "custom-columns=SERVICE:.metadata.name,SELECTS-SLOT:.spec.selector.magento\\.ops\\.dev/color")
+}
+
+func (d *demo) apply(manifest []byte) error {
+	cmd := d.kubectlCmd("apply", "-f", "-")
+	cmd.Stdin = strings.NewReader(string(manifest))
+	return cmd.Run()
+}
+
+func (d *demo) sh(args ...string) error {
+	fmt.Println("$ kubectl " + strings.Join(quote(args), " "))
+	return d.kubectlCmd(args...).Run()
+}
+
+func (d *demo) kubectlCmd(args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(d.ctx, d.kubectl, append([]string{"--kubeconfig=" + d.kc, "--namespace=" + ns}, args...)...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	return cmd
+}
+
+// waitFor polls the release until ok holds, for at most two minutes.
+func (d *demo) waitFor(what string, ok func(*v1alpha1.MagentoRelease) bool) error {
+	start := time.Now()
+	fmt.Printf("… waiting for %s", what)
+	for time.Since(start) < 2*time.Minute {
+		r := &v1alpha1.MagentoRelease{}
+		if err := d.c.Get(d.ctx, client.ObjectKey{Namespace: ns, Name: name}, r); err == nil && ok(r) {
+			fmt.Printf(" (%s)\n", time.Since(start).Round(100*time.Millisecond))
+			return nil
+		}
+		select {
+		case <-d.ctx.Done():
+			return d.ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("timed out waiting for %s", what)
+}
+
+func ready(r *v1alpha1.MagentoRelease) bool {
+	return r.Status.ObservedGeneration == r.Generation && meta.IsStatusConditionTrue(r.Status.Conditions, v1alpha1.ConditionReady)
+}
+
+func progressing(r *v1alpha1.MagentoRelease) bool {
+	return meta.IsStatusConditionTrue(r.Status.Conditions, v1alpha1.ConditionProgressing)
+}
+
+func title(s string) { fmt.Printf("\033[1m== %s\033[0m\n", s) }
+
+func quote(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, ` {}"()*,`) {
+			a = "'" + a + "'"
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func mustDuration(s string) *metav1.Duration {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		panic(err)
+	}
+	return &metav1.Duration{Duration: d}
+}
