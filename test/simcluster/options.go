@@ -40,7 +40,7 @@ func DefaultOptions() (Options, error) {
 		}
 		opts.KwokStages = filepath.Join(strings.TrimSpace(string(out)), "kustomize", "stage")
 	}
-	for name, path := range map[string]string{"kube binaries": opts.KubeDir, "etcd": opts.Etcd, "kwok": opts.Kwok} {
+	for name, path := range map[string]string{"kube binaries": opts.KubeDir, "etcd": opts.Etcd, kwokNodes: opts.Kwok} {
 		if path == "" {
 			return opts, fmt.Errorf("no %s in bin/: run `make tools`", name)
 		}

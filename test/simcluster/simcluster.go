@@ -67,13 +67,15 @@ type process struct {
 const (
 	nodeAnnotation = "kwok.x-k8s.io/node"
 	nodeLabel      = "type"
+	fake           = "fake"
+	kwokNodes      = "kwok"
 )
 
 // PodTolerations let pods onto the fake nodes.
-var PodTolerations = []corev1.Toleration{{Key: nodeAnnotation, Operator: corev1.TolerationOpEqual, Value: "fake", Effect: corev1.TaintEffectNoSchedule}}
+var PodTolerations = []corev1.Toleration{{Key: nodeAnnotation, Operator: corev1.TolerationOpEqual, Value: fake, Effect: corev1.TaintEffectNoSchedule}}
 
 // PodNodeSelector puts pods on the fake nodes.
-var PodNodeSelector = map[string]string{nodeLabel: "kwok"}
+var PodNodeSelector = map[string]string{nodeLabel: kwokNodes}
 
 // Start starts a cluster and returns once its API server answers, its nodes
 // are Ready and the default ServiceAccount exists.
@@ -158,6 +160,18 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 
+	if err := c.startControllers(opts, kubeconfigs, stages, kwokPort); err != nil {
+		return nil, err
+	}
+	if err := c.startNodes(ctx, cs, opts.Nodes); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// startControllers starts the controller-manager, the scheduler and kwok.
+func (c *Cluster) startControllers(opts Options, kubeconfigs map[string]string, stages string, kwokPort int) error {
+	file := func(name string) string { return filepath.Join(c.Dir, name) }
 	if err := c.run("kube-controller-manager", filepath.Join(opts.KubeDir, "kube-controller-manager"),
 		"--kubeconfig="+kubeconfigs["controller-manager"],
 		"--authentication-kubeconfig="+kubeconfigs["controller-manager"],
@@ -169,7 +183,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		"--controllers=*",
 		"--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10",
 	); err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.run("kube-scheduler", filepath.Join(opts.KubeDir, "kube-scheduler"),
 		"--kubeconfig="+kubeconfigs["scheduler"],
@@ -177,22 +191,28 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		"--authorization-kubeconfig="+kubeconfigs["scheduler"],
 		"--bind-address=127.0.0.1", "--secure-port=0", "--leader-elect=false",
 	); err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.run("kwok", opts.Kwok,
 		"--kubeconfig="+kubeconfigs["admin"], "--config="+stages,
-		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector="+nodeAnnotation+"=fake",
+		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector="+nodeAnnotation+"="+fake,
 		"--node-lease-duration-seconds=40", "--cidr=10.244.0.0/16", "--node-ip=127.0.0.1",
 		"--server-address=127.0.0.1:"+strconv.Itoa(kwokPort),
 	); err != nil {
-		return nil, err
+		return err
 	}
-	if err := c.createNodes(ctx, cs, opts.Nodes); err != nil {
-		return nil, err
+	return nil
+}
+
+// startNodes creates the fake nodes and waits until kwok made them Ready and
+// the default ServiceAccount exists.
+func (c *Cluster) startNodes(ctx context.Context, cs kubernetes.Interface, n int) error {
+	if err := c.createNodes(ctx, cs, n); err != nil {
+		return err
 	}
 	if err := c.waitFor(ctx, "the fake nodes to be Ready", 60*time.Second, func() bool {
 		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		if err != nil || len(nodes.Items) < opts.Nodes {
+		if err != nil || len(nodes.Items) < n {
 			return false
 		}
 		for _, n := range nodes.Items {
@@ -202,16 +222,16 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		}
 		return true
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	// Pods need the default ServiceAccount, which the controller-manager makes.
 	if err := c.waitFor(ctx, "the default ServiceAccount", 60*time.Second, func() bool {
 		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
 		return err == nil
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	return c, nil
+	return nil
 }
 
 // WaitForServiceAccount waits until the controller-manager made the default
@@ -373,10 +393,10 @@ func (c *Cluster) createNodes(ctx context.Context, cs kubernetes.Interface, n in
 		node := &corev1.Node{
 			ObjectMeta: metav1.ObjectMeta{
 				Name:        fmt.Sprintf("kwok-node-%d", i),
-				Annotations: map[string]string{nodeAnnotation: "fake"},
-				Labels:      map[string]string{nodeLabel: "kwok", "kubernetes.io/hostname": fmt.Sprintf("kwok-node-%d", i)},
+				Annotations: map[string]string{nodeAnnotation: fake},
+				Labels:      map[string]string{nodeLabel: kwokNodes, "kubernetes.io/hostname": fmt.Sprintf("kwok-node-%d", i)},
 			},
-			Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: nodeAnnotation, Value: "fake", Effect: corev1.TaintEffectNoSchedule}}},
+			Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: nodeAnnotation, Value: fake, Effect: corev1.TaintEffectNoSchedule}}},
 			Status: corev1.NodeStatus{
 				Allocatable: nodeResources(), Capacity: nodeResources(),
 				NodeInfo: corev1.NodeSystemInfo{KubeletVersion: "fake", OperatingSystem: "linux", Architecture: "amd64"},
