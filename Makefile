@@ -108,6 +108,11 @@ demo: $(SIM_TOOLS) ## Run a whole blue/green cycle on a simulated cluster on thi
 	go build -o bin/manager ./cmd
 	go run ./hack/demo --manager bin/manager --kubectl $(K8S_DIR)/kubectl
 
+.PHONY: test-e2e
+test-e2e: $(SIM_TOOLS) ## Run the e2e suite: the operator binary against the simulated cluster.
+	go build -o bin/manager ./cmd
+	MANAGER_BINARY=$(CURDIR)/bin/manager go test -tags e2e ./test/e2e/ -count=1 -timeout 30m -v -ginkgo.v
+
 .PHONY: simcluster
 simcluster: $(SIM_TOOLS) ## Run the simulated cluster in the foreground (Ctrl-C stops it).
 	go run ./hack/simcluster

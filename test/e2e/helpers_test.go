@@ -1,0 +1,208 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/simcluster"
+)
+
+const (
+	timeout  = 90 * time.Second
+	interval = 250 * time.Millisecond
+)
+
+func newNamespace() string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-"}}
+	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
+	Expect(cluster.WaitForServiceAccount(ctx, ns.Name)).To(Succeed())
+	return ns.Name
+}
+
+func newRelease(ns string) *v1alpha1.MagentoRelease {
+	return &v1alpha1.MagentoRelease{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
+		Spec: v1alpha1.MagentoReleaseSpec{
+			ActiveColor: v1alpha1.Blue,
+			Blue:        &v1alpha1.Slot{Tag: "main-1"},
+			Images:      v1alpha1.Images{App: "registry.example.com/shop/php", Web: "registry.example.com/shop/nginx"},
+			Pod:         v1alpha1.PodSettings{Tolerations: simcluster.PodTolerations, NodeSelector: simcluster.PodNodeSelector},
+		},
+	}
+}
+
+func get(rel *v1alpha1.MagentoRelease) *v1alpha1.MagentoRelease {
+	out := &v1alpha1.MagentoRelease{}
+	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(rel), out)).To(Succeed())
+	return out
+}
+
+func change(rel *v1alpha1.MagentoRelease, mutate func(*v1alpha1.MagentoRelease)) {
+	Eventually(func() error {
+		cur := get(rel)
+		mutate(cur)
+		return k8sClient.Update(ctx, cur)
+	}, timeout, interval).Should(Succeed())
+}
+
+// settled: Ready, not Progressing, status current, every Deployment rolled out.
+func settled(rel *v1alpha1.MagentoRelease) func(Gomega) {
+	return func(g Gomega) {
+		cur := get(rel)
+		g.Expect(cur.Status.ObservedGeneration).To(Equal(cur.Generation))
+		g.Expect(meta.IsStatusConditionTrue(cur.Status.Conditions, v1alpha1.ConditionReady)).To(BeTrue(), "%v", cur.Status.Conditions)
+		g.Expect(meta.IsStatusConditionFalse(cur.Status.Conditions, v1alpha1.ConditionProgressing)).To(BeTrue(), "%v", cur.Status.Conditions)
+		list := &appsv1.DeploymentList{}
+		g.Expect(k8sClient.List(ctx, list, client.InNamespace(rel.Namespace))).To(Succeed())
+		for _, d := range list.Items {
+			n := ptr.Deref(d.Spec.Replicas, 1)
+			g.Expect(d.Status.ObservedGeneration).To(Equal(d.Generation), d.Name)
+			g.Expect(d.Status.AvailableReplicas).To(Equal(n), d.Name)
+			g.Expect(d.Status.Replicas).To(Equal(n), d.Name)
+		}
+	}
+}
+
+func servicesColor(rel *v1alpha1.MagentoRelease) string {
+	colors := map[string]bool{}
+	for _, name := range []string{rel.Name, rel.Name + "-php-fpm"} {
+		s := &corev1.Service{}
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: name}, s); err != nil {
+			return ""
+		}
+		colors[s.Spec.Selector[specs.LabelColor]] = true
+	}
+	if len(colors) != 1 {
+		return "mixed"
+	}
+	for c := range colors {
+		return c
+	}
+	return ""
+}
+
+// pods lists the UIDs of a component's pods of a slot.
+func pods(rel *v1alpha1.MagentoRelease, comp specs.Component, color v1alpha1.Color) []string {
+	list := &corev1.PodList{}
+	Expect(k8sClient.List(ctx, list, client.InNamespace(rel.Namespace),
+		client.MatchingLabels(specs.Selector(rel, color, comp)))).To(Succeed())
+	var uids []string
+	for _, p := range list.Items {
+		uids = append(uids, string(p.UID))
+	}
+	return uids
+}
+
+// recorder watches a namespace through a whole scenario and collects every
+// moment a rule was broken.
+type recorder struct {
+	mu         sync.Mutex
+	violations []string
+	events     int
+	stop       []func()
+	wg         sync.WaitGroup
+}
+
+func (r *recorder) violate(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.violations = append(r.violations, fmt.Sprintf(format, args...))
+}
+
+// watchRules starts watches that check, at every change: the EndpointSlices
+// of <name> and <name>-php-fpm hold ready endpoints of one slot only, and
+// cron pods never exist in both slots.
+func watchRules(rel *v1alpha1.MagentoRelease) *recorder {
+	r := &recorder{}
+	colorOf := func(pod string) string { // <name>-<component>-<color>-<rs hash>-<pod hash>
+		for _, c := range v1alpha1.Colors {
+			if strings.Contains(pod, "-"+string(c)+"-") {
+				return string(c)
+			}
+		}
+		return "?"
+	}
+	served := map[string]bool{rel.Name: true, rel.Name + "-php-fpm": true}
+	r.watch(&discoveryv1.EndpointSliceList{}, rel.Namespace, func(ev watch.Event) {
+		s, ok := ev.Object.(*discoveryv1.EndpointSlice)
+		if !ok || ev.Type == watch.Deleted || !served[s.Labels[discoveryv1.LabelServiceName]] {
+			return
+		}
+		colors := map[string]bool{}
+		for _, e := range s.Endpoints {
+			if e.TargetRef != nil && ptr.Deref(e.Conditions.Ready, false) {
+				colors[colorOf(e.TargetRef.Name)] = true
+			}
+		}
+		if len(colors) > 1 {
+			r.violate("EndpointSlice %s had ready endpoints of %v", s.Name, colors)
+		}
+	})
+	cronPods := map[string]string{} // pod name → color
+	r.watch(&corev1.PodList{}, rel.Namespace, func(ev watch.Event) {
+		p, ok := ev.Object.(*corev1.Pod)
+		if !ok || p.Labels[specs.LabelComponent] != string(specs.Cron) {
+			return
+		}
+		r.mu.Lock()
+		if ev.Type == watch.Deleted {
+			delete(cronPods, p.Name)
+		} else {
+			cronPods[p.Name] = p.Labels[specs.LabelColor]
+		}
+		colors := map[string]bool{}
+		for _, c := range cronPods {
+			colors[c] = true
+		}
+		r.mu.Unlock()
+		if len(colors) > 1 {
+			r.violate("cron pods in both slots: %v", cronPods)
+		}
+	})
+	return r
+}
+
+func (r *recorder) watch(list client.ObjectList, ns string, f func(watch.Event)) {
+	w, err := k8sClient.Watch(ctx, list, client.InNamespace(ns))
+	Expect(err).NotTo(HaveOccurred())
+	r.stop = append(r.stop, w.Stop)
+	r.wg.Add(1)
+	go func() {
+		defer GinkgoRecover()
+		defer r.wg.Done()
+		for ev := range w.ResultChan() {
+			r.mu.Lock()
+			r.events++
+			r.mu.Unlock()
+			f(ev)
+		}
+	}()
+}
+
+// finish stops the watches and returns what was broken.
+func (r *recorder) finish() (violations []string, events int) {
+	for _, s := range r.stop {
+		s()
+	}
+	r.wg.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.violations, r.events
+}
