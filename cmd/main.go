@@ -20,6 +20,7 @@ import (
 
 	magentov1alpha1 "github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/controller"
+	"github.com/magento-operator/magento-operator/internal/metrics"
 )
 
 var scheme = runtime.NewScheme()
@@ -93,6 +94,7 @@ func main() {
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("magento-operator"),
 		Clock:    clock.RealClock{},
+		Metrics:  metrics.NewRecorder(),
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "unable to set up the controller")
 		os.Exit(1)

@@ -6,6 +6,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/bluegreen"
+	"github.com/magento-operator/magento-operator/internal/metrics"
 )
 
 // MagentoReleaseReconciler reconciles MagentoReleases.
@@ -34,12 +36,18 @@ type MagentoReleaseReconciler struct {
 	Recorder recorder.EventRecorder
 	// Clock tells the time for idle scale-down and deadlines; tests inject a fake.
 	Clock clock.PassiveClock
+	// Metrics records the release metrics; nil records none.
+	Metrics *metrics.Recorder
 }
 
 // Reconcile brings one release's children and status to what its spec asks.
 func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	begin := time.Now()
 	rel := &v1alpha1.MagentoRelease{}
 	if err := r.Get(ctx, req.NamespacedName, rel); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Metrics.Forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !rel.DeletionTimestamp.IsZero() {
@@ -69,6 +77,8 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.writeStatus(ctx, rel, plan.Status); err != nil {
 		return ctrl.Result{}, ignoreConflict(ctx, err)
 	}
+	switched := rel.Status.ActiveColor != "" && rel.Status.ActiveColor != plan.Status.ActiveColor
+	r.Metrics.Observe(rel, plan.Status, switched, begin)
 	for _, e := range plan.Events {
 		kind := corev1.EventTypeNormal
 		if e.Warning {

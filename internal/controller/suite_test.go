@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	magentov1alpha1 "github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/metrics"
 	"github.com/magento-operator/magento-operator/internal/testenv"
 )
 
@@ -72,6 +73,7 @@ var _ = BeforeSuite(func() {
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("magento-operator"),
 		Clock:    fakeClock,
+		Metrics:  metrics.NewRecorder(),
 	}
 	counting := reconcile.Func(func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 		defer reconciles.Add(1)
