@@ -120,8 +120,9 @@ simcluster: $(SIM_TOOLS) ## Run the simulated cluster in the foreground (Ctrl-C 
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager binary.
+build: manifests generate fmt vet ## Build the manager and the kubectl-magento plugin.
 	go build -o bin/manager ./cmd
+	go build -o bin/kubectl-magento ./cmd/kubectl-magento
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the cluster of your kubeconfig.

@@ -50,3 +50,8 @@ const (
 	// request cannot be carried out.
 	ConditionDegraded = "Degraded"
 )
+
+// AnnotationScaleDownIdle, set on a release to an RFC 3339 time, asks for the
+// idle slot to be scaled down now, if it has been idle since before that time
+// (`kubectl magento scale-down-idle` sets it).
+const AnnotationScaleDownIdle = "magento.ops.dev/scale-down-idle"

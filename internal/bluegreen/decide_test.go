@@ -307,6 +307,30 @@ func TestDecide(t *testing.T) {
 				ready: ReasonAvailable, requeue: time.Second,
 			},
 		},
+		"scale-down-idle asked after the slot went idle scales it down now": {
+			rel: func() *v1alpha1.MagentoRelease {
+				r := release(blue, &v1, &v2, active(blue, slotStatus(grn, v1alpha1.SlotStatus{IdleSince: mt(t0.Add(-time.Minute))})))
+				r.Annotations = map[string]string{v1alpha1.AnnotationScaleDownIdle: t0.Format(time.RFC3339)}
+				return r
+			}(),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn, replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(0, 0, 0, 0)},
+				states: map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotScaledDown}, events: []string{EventScaledDown},
+			},
+		},
+		"scale-down-idle asked before the slot was deployed does not touch the new deploy": {
+			rel: func() *v1alpha1.MagentoRelease {
+				r := release(blue, &v1, &v2, active(blue, slotStatus(grn, v1alpha1.SlotStatus{DeployedTime: mt(t0)})))
+				r.Annotations = map[string]string{v1alpha1.AnnotationScaleDownIdle: t0.Add(-time.Hour).Format(time.RFC3339)}
+				return r
+			}(),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn, replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(2, 3, 0, 0)},
+				states: map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotPreview}, requeue: time.Hour,
+			},
+		},
 		"idle scale-down off keeps the idle slot running": {
 			rel: func() *v1alpha1.MagentoRelease {
 				r := release(blue, &v1, &v2, active(blue, slotStatus(grn, v1alpha1.SlotStatus{IdleSince: mt(t0.Add(-48 * time.Hour))})))

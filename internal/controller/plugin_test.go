@@ -1,0 +1,110 @@
+package controller
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/plugin"
+	"github.com/magento-operator/magento-operator/internal/specs"
+)
+
+var _ = Describe("kubectl magento", func() {
+	var (
+		rel        *v1alpha1.MagentoRelease
+		kubeconfig string
+	)
+
+	BeforeEach(func() {
+		user, err := testEnv.AddUser(envtest.User{Name: "ci", Groups: []string{"system:masters"}}, nil)
+		Expect(err).NotTo(HaveOccurred())
+		raw, err := user.KubeConfig()
+		Expect(err).NotTo(HaveOccurred())
+		kubeconfig = filepath.Join(GinkgoT().TempDir(), "kubeconfig")
+		Expect(os.WriteFile(kubeconfig, raw, 0o600)).To(Succeed())
+		rel = newRelease(newNamespace())
+		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
+		settle(rel)
+	})
+
+	// run runs the plugin and returns its exit code, stdout and stderr.
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		cmd := plugin.NewCommandWithClock(genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}, fakeClock.Now)
+		cmd.SetArgs(append([]string{"--kubeconfig", kubeconfig, "--namespace", rel.Namespace}, args...))
+		err := cmd.ExecuteContext(ctx)
+		if err != nil {
+			errOut.WriteString(err.Error())
+		}
+		return plugin.ExitCode(err), out.String(), errOut.String()
+	}
+
+	It("deploys to the idle slot, switches with --wait, shows status and rolls back", func() {
+		code, out, _ := run("deploy", "shop", "--tag", "feature-p")
+		Expect(code).To(Equal(0))
+		Expect(out).To(ContainSubstring("deploying feature-p to green"))
+		Expect(get(rel).Spec.Green).To(Equal(&v1alpha1.Slot{Tag: "feature-p"}))
+		settle(rel)
+
+		code, out, _ = run("status", "shop")
+		Expect(code).To(Equal(0))
+		Expect(out).To(ContainSubstring("Traffic:  blue"))
+		Expect(out).To(ContainSubstring("Preview:  green"))
+		Expect(out).To(MatchRegexp(`green\s+feature-p\s+feature-p\s+Preview\s+true`))
+		Expect(out).To(MatchRegexp(`green .* in \d+`), "time until the idle scale-down")
+
+		done := make(chan int)
+		go func() {
+			defer GinkgoRecover()
+			code, _, _ := run("switch", "shop", "--wait", "--timeout", "30s")
+			done <- code
+		}()
+		Eventually(func() v1alpha1.Color { return get(rel).Spec.ActiveColor }, timeout, interval).Should(Equal(v1alpha1.Green))
+		settle(rel)
+		Eventually(done, timeout).Should(Receive(Equal(0)))
+		Expect(servicesColor(rel)).To(Equal("green"))
+
+		code, _, _ = run("rollback", "shop", "--wait", "--timeout", "30s")
+		Expect(code).To(Equal(0))
+		Expect(servicesColor(rel)).To(Equal("blue"))
+	})
+
+	It("exits 2 when --wait runs out of time, and 1 when asked for what cannot be done", func() {
+		code, _, stderr := run("deploy", "shop", "--tag", "slow")
+		Expect(code).To(Equal(0), stderr)
+		start := time.Now()
+		code, _, stderr = run("switch", "shop", "--to", "green", "--wait", "--timeout", "2s")
+		Expect(code).To(Equal(plugin.ExitTimeout), stderr)
+		Expect(time.Since(start)).To(BeNumerically("<", 10*time.Second))
+		Expect(servicesColor(rel)).To(Equal("blue"))
+
+		code, _, stderr = run("deploy", "shop", "--tag", "other")
+		Expect(code).To(Equal(plugin.ExitError))
+		Expect(stderr).To(ContainSubstring("a switch from blue to green is under way"))
+		code, _, stderr = run("switch", "shop", "--to", "purple")
+		Expect(code).To(Equal(plugin.ExitError))
+		Expect(stderr).To(ContainSubstring("--to must be blue or green"))
+		code, _, _ = run("status", "no-such-release")
+		Expect(code).To(Equal(plugin.ExitError))
+	})
+
+	It("scales the idle slot down on request", func() {
+		code, out, _ := run("deploy", "shop", "--tag", "idle-now")
+		Expect(code).To(Equal(0), out)
+		settle(rel)
+		Expect(replicas(deployment(rel, specs.Web, v1alpha1.Green))).To(BeEquivalentTo(2))
+		code, out, _ = run("scale-down-idle", "shop")
+		Expect(code).To(Equal(0))
+		Expect(out).To(ContainSubstring("scaling green down now"))
+		Eventually(func() int32 { return replicas(deployment(rel, specs.Web, v1alpha1.Green)) }, timeout, interval).Should(BeZero())
+		Expect(get(rel).Status.Green.State).To(Equal(v1alpha1.SlotScaledDown))
+		Expect(servicesColor(rel)).To(Equal("blue"))
+	})
+})
