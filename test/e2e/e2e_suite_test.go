@@ -63,6 +63,8 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 })
 
+func simclusterOptions() (simcluster.Options, error) { return simcluster.DefaultOptions() }
+
 var _ = AfterSuite(func() {
 	if operator != nil {
 		operator.Stop()
