@@ -51,7 +51,7 @@ var _ = Describe("A MagentoRelease", func() {
 		Expect(replicas(deployment(rel, specs.Consumer, v1alpha1.Blue))).To(BeEquivalentTo(1))
 		Expect(service(rel, "shop-php-fpm-blue").Spec.Selector).To(HaveKeyWithValue(specs.LabelColor, "blue"))
 		Expect(service(rel, "shop-preview")).To(BeNil(), "no preview with one slot")
-		Expect(get(rel).Status.ActiveColor).To(Equal(v1alpha1.Blue))
+		Eventually(func() any { return get(rel).Status.ActiveColor }, timeout, interval).Should(Equal(v1alpha1.Blue))
 		Expect(condition(rel, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
 
 		settle(rel)
@@ -325,8 +325,8 @@ var _ = Describe("A MagentoRelease", func() {
 		}
 		Expect(service(rel, "shop-php-fpm-green")).To(BeNil())
 		Expect(service(rel, "shop-preview")).To(BeNil())
-		Expect(get(rel).Status.Green).To(BeNil())
-		Expect(get(rel).Status.PreviewColor).To(BeEmpty())
+		Eventually(func() any { return get(rel).Status.Green }, timeout, interval).Should(BeNil())
+		Eventually(func() any { return get(rel).Status.PreviewColor }, timeout, interval).Should(BeEmpty())
 
 		By("removing the live slot while switching away from it")
 		deployGreen("feature-10")

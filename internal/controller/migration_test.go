@@ -73,7 +73,7 @@ var _ = Describe("Migrations and post-switch Jobs", func() {
 
 		finishJob(rel, name, true)
 		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
-		Expect(get(rel).Status.Green.Migrated).To(BeTrue())
+		Eventually(func() any { return get(rel).Status.Green.Migrated }, timeout, interval).Should(BeTrue())
 		settle(rel)
 
 		By("switching back and forth to the same versions runs nothing again")
@@ -144,7 +144,8 @@ var _ = Describe("Migrations and post-switch Jobs", func() {
 		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
 		Eventually(func() []string { return jobNames(rel, specs.PostSwitch) }, timeout, interval).Should(HaveLen(1))
 		first := jobNames(rel, specs.PostSwitch)[0]
-		Expect(get(rel).Status.PostSwitchJob).To(Equal(first))
+		// The Job is created in the reconcile that records it in status: wait for the write.
+		Eventually(func() string { return get(rel).Status.PostSwitchJob }, timeout, interval).Should(Equal(first))
 		j := &batchv1.Job{}
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: first}, j)).To(Succeed())
 		Expect(j.Spec.Template.Spec.Containers[0].Image).To(Equal("registry.local:5000/shop/php:release-5"))

@@ -104,7 +104,7 @@ var _ = Describe("kubectl magento", func() {
 		Expect(code).To(Equal(0))
 		Expect(out).To(ContainSubstring("scaling green down now"))
 		Eventually(func() int32 { return replicas(deployment(rel, specs.Web, v1alpha1.Green)) }, timeout, interval).Should(BeZero())
-		Expect(get(rel).Status.Green.State).To(Equal(v1alpha1.SlotScaledDown))
+		Eventually(func() any { return get(rel).Status.Green.State }, timeout, interval).Should(Equal(v1alpha1.SlotScaledDown))
 		Expect(servicesColor(rel)).To(Equal("blue"))
 	})
 })
