@@ -96,6 +96,11 @@ lint-fix: $(GOLANGCI_LINT) ## Run golangci-lint and fix what it can.
 test: verify-generated vet $(ENVTEST_DEPS) ## Verify generated files, vet, run unit and envtest suites.
 	go test ./... -coverprofile cover.out
 
+.PHONY: bench
+bench: $(ENVTEST_DEPS) ## Measure switch latency, convergence, writes at rest and memory; writes docs/performance.md.
+	go build -o bin/manager ./cmd
+	go run ./hack/bench --manager bin/manager
+
 .PHONY: envtest
 envtest: $(ENVTEST_DEPS) ## Build kube-apiserver and etcd for envtest (cached in bin/).
 

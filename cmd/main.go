@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -13,6 +14,7 @@ import (
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -38,6 +40,10 @@ func main() {
 		enableHTTP2     bool
 		leaderElect     bool
 		watchNamespaces string
+		qps             float64
+		burst           int
+		concurrency     int
+		syncPeriod      time.Duration
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
@@ -50,6 +56,10 @@ func main() {
 		"Elect a leader so that only one of several manager replicas reconciles.")
 	flag.StringVar(&watchNamespaces, "watch-namespaces", "",
 		"Comma-separated namespaces to watch; empty watches all namespaces.")
+	flag.Float64Var(&qps, "kube-api-qps", 200, "Requests per second the manager may send to the API server.")
+	flag.IntVar(&burst, "kube-api-burst", 400, "Burst of requests above --kube-api-qps.")
+	flag.IntVar(&concurrency, "max-concurrent-reconciles", 4, "Releases reconciled at once.")
+	flag.DurationVar(&syncPeriod, "sync-period", 10*time.Hour, "How often every release is reconciled again without a change.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine) // --zap-log-level sets the log level
 	flag.Parse()
@@ -77,13 +87,18 @@ func main() {
 		}
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	cfg := ctrl.GetConfigOrDie()
+	cfg.QPS, cfg.Burst = float32(qps), burst
+	cacheOpts := controller.CacheOptions(namespaces)
+	cacheOpts.SyncPeriod = &syncPeriod
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsOpts,
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
 		LeaderElectionID:       "magento-operator.magento.ops.dev",
-		Cache:                  controller.CacheOptions(namespaces),
+		Cache:                  cacheOpts,
+		Controller:             ctrlconfig.Controller{MaxConcurrentReconciles: concurrency},
 	})
 	if err != nil {
 		log.Error(err, "unable to create the manager")

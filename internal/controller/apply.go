@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"golang.org/x/sync/errgroup"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
@@ -22,27 +23,32 @@ import (
 // fieldOwner names the operator in managedFields.
 const fieldOwner = client.FieldOwner("magento-operator")
 
-// applyPlan makes the children what the plan says. Every write is guarded:
-// an object that already is as wanted is not written (rule 8).
-func (r *MagentoReleaseReconciler) applyPlan(ctx context.Context, rel *v1alpha1.MagentoRelease, k *children, plan bluegreen.Plan) error {
+// applyTraffic points <name>, <name>-php-fpm and <name>-preview where the
+// plan says, first and at once: nothing else a reconcile writes may delay
+// traffic, and a slot deleted in the same pass is no longer selected.
+func (r *MagentoReleaseReconciler) applyTraffic(ctx context.Context, rel *v1alpha1.MagentoRelease, k *children, plan bluegreen.Plan) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, comp := range specs.Served {
+		want := specs.ActiveService(rel, comp, plan.Active)
+		g.Go(func() error { return ensure(gctx, r.Client, k.services[want.Name], want, syncService) })
+	}
+	preview := specs.PreviewServiceName(rel)
+	g.Go(func() error {
+		if plan.Preview == "" {
+			return r.remove(gctx, k.services[preview])
+		}
+		return ensure(gctx, r.Client, k.services[preview], specs.PreviewService(rel, plan.Preview), syncService)
+	})
+	return g.Wait()
+}
+
+// applyRest makes the slots, Jobs and Ingress what the plan says. Every
+// write is guarded: an object that already is as wanted is not written (rule 8).
+func (r *MagentoReleaseReconciler) applyRest(ctx context.Context, rel *v1alpha1.MagentoRelease, k *children, plan bluegreen.Plan) error {
 	for _, color := range v1alpha1.Colors {
 		if err := r.applySlot(ctx, rel, k, color, plan.Slots[color]); err != nil {
 			return err
 		}
-	}
-	for _, comp := range specs.Served {
-		want := specs.ActiveService(rel, comp, plan.Active)
-		if err := ensure(ctx, r.Client, k.services[want.Name], want, syncService); err != nil {
-			return err
-		}
-	}
-	preview := specs.PreviewServiceName(rel)
-	if plan.Preview == "" {
-		if err := r.remove(ctx, k.services[preview]); err != nil {
-			return err
-		}
-	} else if err := ensure(ctx, r.Client, k.services[preview], specs.PreviewService(rel, plan.Preview), syncService); err != nil {
-		return err
 	}
 	for _, j := range plan.Jobs {
 		if err := r.startJob(ctx, rel, k, j); err != nil {
@@ -114,7 +120,7 @@ func (r *MagentoReleaseReconciler) applyDeployment(ctx context.Context, rel *v1a
 	comp specs.Component, plan *bluegreen.SlotPlan, live *appsv1.Deployment, replicas int32) error {
 	want, err := specs.Deployment(rel, color, comp, plan.Version, replicas)
 	if err != nil {
-		return specError{err}
+		return err
 	}
 	if live == nil {
 		return r.Create(ctx, want, fieldOwner)
@@ -142,7 +148,7 @@ func (r *MagentoReleaseReconciler) startJob(ctx context.Context, rel *v1alpha1.M
 	}
 	want, err := build(rel, j.Color, j.Version)
 	if err != nil {
-		return specError{err}
+		return err
 	}
 	if k.jobs[want.Name] != nil {
 		return nil
@@ -279,6 +285,3 @@ func syncIngress(live, want *networkingv1.Ingress) {
 		setMap(&live.Annotations, k, v)
 	}
 }
-
-// specError is an error in the release's spec: retrying cannot fix it.
-type specError struct{ error }

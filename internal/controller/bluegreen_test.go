@@ -79,8 +79,9 @@ var _ = Describe("A MagentoRelease", func() {
 
 		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
 		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		// The status that records the switch is written right after the Services.
+		Eventually(func() v1alpha1.Color { return get(rel).Status.ActiveColor }, timeout, interval).Should(Equal(v1alpha1.Green))
 		st := get(rel).Status
-		Expect(st.ActiveColor).To(Equal(v1alpha1.Green))
 		Expect(st.LastSwitchTime).NotTo(BeNil())
 		Expect(st.PreviewColor).To(Equal(v1alpha1.Blue))
 		settle(rel)

@@ -5,7 +5,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -28,6 +27,7 @@ import (
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/bluegreen"
 	"github.com/magento-operator/magento-operator/internal/metrics"
+	"github.com/magento-operator/magento-operator/internal/specs"
 )
 
 // MagentoReleaseReconciler reconciles MagentoReleases.
@@ -60,21 +60,26 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	plan := bluegreen.Decide(kids.input(rel, metav1.NewTime(r.Clock.Now())))
 
-	if err := r.applyPlan(ctx, rel, kids, plan); err != nil {
-		var bad specError
-		if !errors.As(err, &bad) {
-			return ctrl.Result{}, ignoreConflict(ctx, err)
-		}
-		// The spec cannot be rendered: say so, and wait for the next change.
-		plan.Events = nil
+	if err := renderable(rel, plan); err != nil {
+		// The spec cannot be rendered: say so, change nothing, and wait for
+		// the next change of the spec.
 		meta.SetStatusCondition(&plan.Status.Conditions, metav1.Condition{
 			Type: v1alpha1.ConditionDegraded, Status: metav1.ConditionTrue, Reason: bluegreen.ReasonInvalidSpec,
-			Message: bad.Error(), ObservedGeneration: rel.Generation,
+			Message: err.Error(), ObservedGeneration: rel.Generation,
 		})
-		r.Recorder.Eventf(rel, nil, corev1.EventTypeWarning, bluegreen.EventDegraded, "Reconcile", "%s", bad.Error())
-		return ctrl.Result{}, r.writeStatus(ctx, rel, plan.Status)
+		if !meta.IsStatusConditionTrue(rel.Status.Conditions, v1alpha1.ConditionDegraded) {
+			r.Recorder.Eventf(rel, nil, corev1.EventTypeWarning, bluegreen.EventDegraded, "Reconcile", "%s", err.Error())
+		}
+		return ctrl.Result{}, ignoreConflict(ctx, r.writeStatus(ctx, rel, plan.Status))
+	}
+	// Traffic first, then the status that records it, then everything else.
+	if err := r.applyTraffic(ctx, rel, kids, plan); err != nil {
+		return ctrl.Result{}, ignoreConflict(ctx, err)
 	}
 	if err := r.writeStatus(ctx, rel, plan.Status); err != nil {
+		return ctrl.Result{}, ignoreConflict(ctx, err)
+	}
+	if err := r.applyRest(ctx, rel, kids, plan); err != nil {
 		return ctrl.Result{}, ignoreConflict(ctx, err)
 	}
 	switched := rel.Status.ActiveColor != "" && rel.Status.ActiveColor != plan.Status.ActiveColor
@@ -89,10 +94,31 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	return ctrl.Result{RequeueAfter: plan.RequeueAfter}, nil
 }
 
-// ignoreConflict drops a conflict: the cache was behind a newer version of
-// the object, whose watch event brings the release back here.
+// renderable checks that every object the plan asks for can be built from
+// the spec (image references parse), before anything is written.
+func renderable(rel *v1alpha1.MagentoRelease, plan bluegreen.Plan) error {
+	for color, slot := range plan.Slots {
+		if slot == nil {
+			continue
+		}
+		for comp := range slot.Replicas {
+			if _, err := specs.PodTemplate(rel, color, comp, slot.Version); err != nil {
+				return err
+			}
+		}
+	}
+	for _, j := range plan.Jobs {
+		if _, err := specs.MigrationJob(rel, j.Color, j.Version); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ignoreConflict drops a conflict or an "already exists": the cache was
+// behind the API server, whose watch event brings the release back here.
 func ignoreConflict(ctx context.Context, err error) error {
-	if apierrors.IsConflict(err) {
+	if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
 		logf.FromContext(ctx).V(1).Info("read a stale object; the newer one will be reconciled", "error", err.Error())
 		return nil
 	}
