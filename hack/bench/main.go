@@ -4,12 +4,15 @@
 // docs/performance.md):
 //
 //  1. switch latency: spec.activeColor patch → both Services select the target
+//
 //  2. convergence: N releases created at once → every child and status written
+//
 //  3. writes at rest: the manager's API writes over 60 s after convergence,
 //     a forced resync included (counted in the API server's audit log)
+//
 //  4. memory and CPU of the manager
 //
-//	go run ./hack/bench --manager bin/manager [--sizes 100,500,1000] [--switches 200]
+//     go run ./hack/bench --manager bin/manager [--sizes 100,500,1000] [--switches 200]
 package main
 
 import (
@@ -53,15 +56,14 @@ import (
 const operatorUser = "magento-operator"
 
 type bench struct {
-	ctx      context.Context
-	env      *envtest.Environment
-	c        client.WithWatch
-	audit    string
-	manager  *exec.Cmd
-	metrics  string
-	rows     [][3]string
-	workers  int
-	cpuStart float64
+	ctx     context.Context
+	env     *envtest.Environment
+	c       client.WithWatch
+	audit   string
+	manager *exec.Cmd
+	metrics string
+	rows    [][3]string
+	workers int
 }
 
 func main() {
@@ -70,8 +72,9 @@ func main() {
 	switches := flag.Int("switches", 200, "switches to time")
 	out := flag.String("out", "docs/performance.md", "where to write the table")
 	flag.Parse()
-	var sizes []int
-	for _, s := range strings.Split(*sizesFlag, ",") {
+	fields := strings.Split(*sizesFlag, ",")
+	sizes := make([]int, 0, len(fields))
+	for _, s := range fields {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
 			fail(err)
@@ -120,7 +123,8 @@ func (b *bench) start(manager string) error {
 	api := b.env.ControlPlane.GetAPIServer()
 	api.Configure().Set("audit-policy-file", policy).Set("audit-log-path", b.audit).Set("audit-log-format", "json").
 		Set("audit-log-mode", "batch").Set("audit-log-batch-max-wait", "1s").Set("max-requests-inflight", "2000").
-		Set("max-mutating-requests-inflight", "1000")
+		Set("max-mutating-requests-inflight", "1000").
+		Set("service-cluster-ip-range", "10.96.0.0/12") // room for 5 Services × thousands of releases
 	cfg, err := b.env.Start()
 	if err != nil {
 		return err
@@ -184,7 +188,7 @@ func (b *bench) run(sizes []int, switches int) error {
 	if err := b.createReleases(ns, 1, true); err != nil {
 		return err
 	}
-	if _, err := b.waitConverged(ns, 1, 2*time.Minute); err != nil {
+	if err := b.waitConverged(ns, 1, 2*time.Minute); err != nil {
 		return err
 	}
 	time.Sleep(3 * time.Second)
@@ -212,7 +216,7 @@ func (b *bench) run(sizes []int, switches int) error {
 	if err != nil {
 		return err
 	}
-	resyncs := b.metric(`controller_runtime_reconcile_total{controller="magentorelease",result="success"}`)
+	resyncs := b.metricSum(`controller_runtime_reconcile_total{controller="magentorelease"`)
 	b.row(fmt.Sprintf("writes at rest, 60 s after convergence at %d releases", sizes[len(sizes)-1]),
 		fmt.Sprintf("%d writes (%.0f reconciles so far)", after-before, resyncs), "0")
 	rss, heap = b.memory()
@@ -248,26 +252,27 @@ func (b *bench) createReleases(ns string, n int, _ bool) error {
 
 // waitConverged waits until n releases in ns have their status written,
 // Ready, and every child (17 per release with both slots) exists.
-func (b *bench) waitConverged(ns string, n int, timeout time.Duration) (time.Duration, error) {
+func (b *bench) waitConverged(ns string, n int, timeout time.Duration) error {
 	start := time.Now()
 	for time.Since(start) < timeout {
 		list := &v1alpha1.MagentoReleaseList{}
 		if err := b.c.List(b.ctx, list, client.InNamespace(ns)); err != nil {
-			return 0, err
+			return err
 		}
 		done := 0
 		for _, r := range list.Items {
 			if r.Status.ObservedGeneration == r.Generation && meta.IsStatusConditionTrue(r.Status.Conditions, v1alpha1.ConditionReady) &&
+				meta.IsStatusConditionFalse(r.Status.Conditions, v1alpha1.ConditionProgressing) &&
 				r.Status.Green != nil && r.Status.Green.Ready {
 				done++
 			}
 		}
 		if done == n {
-			return time.Since(start), nil
+			return nil
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return 0, fmt.Errorf("%s: releases did not converge within %s", ns, timeout)
+	return fmt.Errorf("%s: releases did not converge within %s", ns, timeout)
 }
 
 // switchLatency flips one ready release n times, and the floor: the same two
@@ -307,7 +312,7 @@ func (b *bench) switchLatency(ns string, n int) error {
 		wg.Wait()
 		w.Stop()
 		rw.Stop()
-		if _, err := b.waitConverged(ns, 1, time.Minute); err != nil { // cron and consumers moved
+		if err := b.waitConverged(ns, 1, time.Minute); err != nil { // cron and consumers moved
 			return err
 		}
 		target = target.Other()
@@ -364,7 +369,7 @@ func (b *bench) floorSwitches(n int) ([]time.Duration, error) {
 		}
 	}
 	var out []time.Duration
-	color := "green"
+	color := string(v1alpha1.Green)
 	for range n {
 		w, err := b.c.Watch(b.ctx, &corev1.ServiceList{}, client.InNamespace(ns))
 		if err != nil {
@@ -380,11 +385,7 @@ func (b *bench) floorSwitches(n int) ([]time.Duration, error) {
 		}
 		out = append(out, waitServices(w, "shop", color, start))
 		w.Stop()
-		if color == "green" {
-			color = "blue"
-		} else {
-			color = "green"
-		}
+		color = string(v1alpha1.Color(color).Other())
 	}
 	return out, nil
 }
@@ -401,7 +402,7 @@ func (b *bench) convergence(n int) error {
 	if err := b.createReleases(ns, n, true); err != nil {
 		return err
 	}
-	if _, err := b.waitConverged(ns, n, 20*time.Minute); err != nil {
+	if err := b.waitConverged(ns, n, 20*time.Minute); err != nil {
 		return err
 	}
 	took := time.Since(start)
@@ -571,6 +572,25 @@ func (b *bench) metric(name string) float64 {
 		}
 	}
 	return -1
+}
+
+// metricSum adds up every sample whose line starts with prefix.
+func (b *bench) metricSum(prefix string) float64 {
+	resp, err := http.Get(b.metrics)
+	if err != nil {
+		return -1
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	sum := 0.0
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, prefix) {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			sum += v
+		}
+	}
+	return sum
 }
 
 func parallel(n, workers int, f func(int) error) error {
