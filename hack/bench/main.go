@@ -72,9 +72,9 @@ func main() {
 	switches := flag.Int("switches", 200, "switches to time")
 	out := flag.String("out", "docs/performance.md", "where to write the table")
 	flag.Parse()
-	fields := strings.Split(*sizesFlag, ",")
-	sizes := make([]int, 0, len(fields))
-	for _, s := range fields {
+	parts := strings.Split(*sizesFlag, ",")
+	sizes := make([]int, 0, len(parts))
+	for _, s := range parts {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
 			fail(err)
