@@ -106,10 +106,11 @@ func main() {
 	}
 
 	if err := (&controller.MagentoReleaseReconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder("magento-operator"),
-		Clock:    clock.RealClock{},
-		Metrics:  metrics.NewRecorder(),
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("magento-operator"),
+		Clock:     clock.RealClock{},
+		Metrics:   metrics.NewRecorder(),
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "unable to set up the controller")
 		os.Exit(1)

@@ -125,19 +125,34 @@ func (r *MagentoReleaseReconciler) applyDeployment(ctx context.Context, rel *v1a
 	if live == nil {
 		return r.Create(ctx, want, fieldOwner)
 	}
-	upd := live.DeepCopy()
 	if plan.Render && specs.RenderedVersion(live) != plan.Version {
+		// A deploy: the cache keeps no pod templates, so read the whole
+		// Deployment, and write it with its resourceVersion.
+		full := &appsv1.Deployment{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(live), full); err != nil {
+			return err
+		}
+		upd := full.DeepCopy()
 		upd.Spec.Template = want.Spec.Template
 		upd.Spec.Strategy = want.Spec.Strategy
 		upd.Spec.ProgressDeadlineSeconds = want.Spec.ProgressDeadlineSeconds
 		upd.Spec.RevisionHistoryLimit = want.Spec.RevisionHistoryLimit
+		upd.Spec.Replicas = want.Spec.Replicas
 		for k, v := range want.Annotations {
 			setMap(&upd.Annotations, k, v)
 		}
+		syncMeta(upd, want)
+		return update(ctx, r.Client, full, upd)
 	}
+	// Otherwise only the replica count and the operator's labels and owner
+	// may change: a merge patch of just those, guarded by resourceVersion.
+	upd := live.DeepCopy()
 	upd.Spec.Replicas = want.Spec.Replicas
 	syncMeta(upd, want)
-	return update(ctx, r.Client, live, upd)
+	if equality.Semantic.DeepEqual(live, upd) {
+		return nil
+	}
+	return r.Patch(ctx, upd, client.MergeFromWithOptions(live, client.MergeFromWithOptimisticLock{}), fieldOwner)
 }
 
 // startJob creates a Job the plan wants unless it exists; Jobs are never changed.

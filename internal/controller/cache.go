@@ -19,16 +19,21 @@ import (
 // are cached, and no object keeps its managedFields. namespaces limits the
 // cache to those namespaces; empty means all.
 func CacheOptions(namespaces []string) cache.Options {
-	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{specs.LabelManagedBy: specs.ManagedBy})}
+	selector := labels.SelectorFromSet(labels.Set{specs.LabelManagedBy: specs.ManagedBy})
+	managed := cache.ByObject{Label: selector}
+	// Pod templates are most of a Deployment's or Job's size, and the
+	// operator never reads them back: it renders them, and records what it
+	// rendered in annotations. The cache keeps everything else.
+	slim := cache.ByObject{Label: selector, Transform: stripPodTemplates}
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&appsv1.Deployment{}:                     managed,
+			&appsv1.Deployment{}:                     slim,
 			&corev1.Service{}:                        managed,
 			&autoscalingv2.HorizontalPodAutoscaler{}: managed,
 			&policyv1.PodDisruptionBudget{}:          managed,
 			&networkingv1.Ingress{}:                  managed,
-			&batchv1.Job{}:                           managed,
+			&batchv1.Job{}:                           slim,
 		},
 	}
 	if len(namespaces) > 0 {
@@ -38,4 +43,19 @@ func CacheOptions(namespaces []string) cache.Options {
 		}
 	}
 	return opts
+}
+
+// stripPodTemplates drops managedFields and the pod template's spec of
+// Deployments and Jobs before they enter the cache.
+func stripPodTemplates(obj any) (any, error) {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		o.ManagedFields = nil
+		o.Spec.Template.Spec = corev1.PodSpec{}
+		o.Status.Conditions = nil
+	case *batchv1.Job:
+		o.ManagedFields = nil
+		o.Spec.Template.Spec = corev1.PodSpec{}
+	}
+	return obj, nil
 }

@@ -33,7 +33,10 @@ import (
 // MagentoReleaseReconciler reconciles MagentoReleases.
 type MagentoReleaseReconciler struct {
 	client.Client
-	Recorder recorder.EventRecorder
+	// APIReader reads from the API server, past the cache: for the pod
+	// templates the cache does not keep.
+	APIReader client.Reader
+	Recorder  recorder.EventRecorder
 	// Clock tells the time for idle scale-down and deadlines; tests inject a fake.
 	Clock clock.PassiveClock
 	// Metrics records the release metrics; nil records none.

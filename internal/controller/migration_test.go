@@ -127,7 +127,7 @@ var _ = Describe("Migrations and post-switch Jobs", func() {
 		Expect(k8sClient.Delete(ctx, migrationJob(name), client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
 
 		By("a new operator process, reading everything from the API server, reconciles")
-		fresh := &MagentoReleaseReconciler{Client: k8sClient, Recorder: events.NewFakeRecorder(100), Clock: fakeClock}
+		fresh := &MagentoReleaseReconciler{Client: k8sClient, APIReader: k8sClient, Recorder: events.NewFakeRecorder(100), Clock: fakeClock}
 		for range 3 {
 			_, err := fresh.Reconcile(ctx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(rel)})
 			Expect(err).NotTo(HaveOccurred())

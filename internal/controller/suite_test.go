@@ -70,10 +70,11 @@ var _ = BeforeSuite(func() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	r := &MagentoReleaseReconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder("magento-operator"),
-		Clock:    fakeClock,
-		Metrics:  metrics.NewRecorder(),
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("magento-operator"),
+		Clock:     fakeClock,
+		Metrics:   metrics.NewRecorder(),
 	}
 	counting := reconcile.Func(func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 		defer reconciles.Add(1)

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
@@ -109,11 +110,24 @@ func (o *options) release(ctx context.Context, name string) (client.Client, *v1a
 }
 
 // patch sends a merge patch guarded by the release's resourceVersion, so a
-// concurrent change makes it fail instead of being overwritten.
-func patch(ctx context.Context, c client.Client, r *v1alpha1.MagentoRelease, mutate func(*v1alpha1.MagentoRelease)) error {
-	base := r.DeepCopy()
-	mutate(r)
-	return c.Patch(ctx, r, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+// concurrent change is never overwritten; on a conflict (the operator wrote
+// the status meanwhile) it reads the release again and retries, and mutate
+// decides again on what it reads.
+func patch(ctx context.Context, c client.Client, r *v1alpha1.MagentoRelease, mutate func(*v1alpha1.MagentoRelease) error) error {
+	first := true
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if !first {
+			if err := c.Get(ctx, client.ObjectKeyFromObject(r), r); err != nil {
+				return err
+			}
+		}
+		first = false
+		base := r.DeepCopy()
+		if err := mutate(r); err != nil {
+			return err
+		}
+		return c.Patch(ctx, r, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+	})
 }
 
 func (o *options) statusCommand() *cobra.Command {
@@ -199,11 +213,11 @@ func (o *options) deployCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			idle, err := idleColor(r)
-			if err != nil {
-				return err
-			}
-			if err := patch(cmd.Context(), c, r, func(r *v1alpha1.MagentoRelease) {
+			var idle v1alpha1.Color
+			if err := patch(cmd.Context(), c, r, func(r *v1alpha1.MagentoRelease) error {
+				if idle, err = idleColor(r); err != nil {
+					return err
+				}
 				s := &v1alpha1.Slot{Tag: tag, Digest: digest, Revision: revision}
 				if r.Spec.Slot(idle) != nil && revision == "" && r.Spec.Slot(idle).Tag == tag && r.Spec.Slot(idle).Digest == digest {
 					s.Revision = r.Spec.Slot(idle).Revision
@@ -213,6 +227,7 @@ func (o *options) deployCommand() *cobra.Command {
 				} else {
 					r.Spec.Green = s
 				}
+				return nil
 			}); err != nil {
 				return err
 			}
@@ -299,7 +314,7 @@ func (o *options) switchTo(ctx context.Context, c client.Client, r *v1alpha1.Mag
 		return fmt.Errorf("%s has no %s slot: deploy to it first", r.Name, target)
 	}
 	if r.Spec.ActiveColor != target {
-		if err := patch(ctx, c, r, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = target }); err != nil {
+		if err := patch(ctx, c, r, func(r *v1alpha1.MagentoRelease) error { r.Spec.ActiveColor = target; return nil }); err != nil {
 			return err
 		}
 	}
@@ -350,19 +365,20 @@ func (o *options) scaleDownCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			idle, err := idleColor(r)
-			if err != nil {
-				return err
-			}
-			if r.Spec.Slot(idle) == nil {
-				return fmt.Errorf("%s has no idle slot", r.Name)
-			}
+			var idle v1alpha1.Color
 			now := o.now().UTC().Format(time.RFC3339)
-			if err := patch(cmd.Context(), c, r, func(r *v1alpha1.MagentoRelease) {
+			if err := patch(cmd.Context(), c, r, func(r *v1alpha1.MagentoRelease) error {
+				if idle, err = idleColor(r); err != nil {
+					return err
+				}
+				if r.Spec.Slot(idle) == nil {
+					return fmt.Errorf("%s has no idle slot", r.Name)
+				}
 				if r.Annotations == nil {
 					r.Annotations = map[string]string{}
 				}
 				r.Annotations[v1alpha1.AnnotationScaleDownIdle] = now
+				return nil
 			}); err != nil {
 				return err
 			}
