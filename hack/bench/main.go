@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	goruntime "runtime"
 	"sort"
@@ -64,6 +65,7 @@ type bench struct {
 	metrics string
 	rows    [][3]string
 	workers int
+	once    sync.Once
 }
 
 func main() {
@@ -81,14 +83,20 @@ func main() {
 		}
 		sizes = append(sizes, n)
 	}
-	b := &bench{ctx: context.Background(), workers: 4}
-	defer b.stop()
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	b := &bench{ctx: ctx, workers: 4}
+	// envtest's processes do not die with this one: stop them on every exit.
+	go func() { <-ctx.Done(); b.stop(); os.Exit(130) }()
 	if err := b.start(*manager); err != nil {
+		b.stop()
 		fail(err)
 	}
 	if err := b.run(sizes, *switches); err != nil {
+		b.stop()
 		fail(err)
 	}
+	b.stop()
 	table := b.table()
 	fmt.Print("\n" + table)
 	if err := os.WriteFile(*out, []byte(document(table, *sizesFlag, *switches)), 0o644); err != nil {
@@ -167,6 +175,10 @@ func (b *bench) start(manager string) error {
 }
 
 func (b *bench) stop() {
+	b.once.Do(b.shutdown)
+}
+
+func (b *bench) shutdown() {
 	if b.manager != nil && b.manager.Process != nil {
 		_ = b.manager.Process.Kill()
 		_, _ = b.manager.Process.Wait()
