@@ -84,11 +84,11 @@ func main() {
 		}
 		sizes = append(sizes, n)
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
-	b := &bench{ctx: ctx, workers: 4}
+	b := &bench{ctx: context.Background(), workers: 4}
 	// envtest's processes do not die with this one: stop them on every exit.
-	go func() { <-ctx.Done(); b.stop(); os.Exit(130) }()
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() { <-signals; b.stop(); os.Exit(130) }()
 	if err := b.start(*manager); err != nil {
 		b.stop()
 		fail(err)
