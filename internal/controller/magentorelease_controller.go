@@ -5,6 +5,7 @@ package controller
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -17,6 +18,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -41,6 +43,62 @@ type MagentoReleaseReconciler struct {
 	Clock clock.PassiveClock
 	// Metrics records the release metrics; nil records none.
 	Metrics *metrics.Recorder
+
+	events recentEvents
+}
+
+// eventMemory is how long an Event is not recorded again for the same release.
+const eventMemory = 10 * time.Minute
+
+// recentEvents remembers the Events recorded per release: a reconcile that
+// reads a cache not yet showing its own last writes decides the same
+// transition again, and must not record it twice (a repeated Event becomes
+// an events.k8s.io series, which client-go refreshes with writes for hours).
+type recentEvents struct {
+	mu   sync.Mutex
+	seen map[types.NamespacedName]map[string]time.Time
+}
+
+// first tells whether the event is new for the release, and remembers it.
+func (e *recentEvents) first(key types.NamespacedName, event string, now time.Time) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.seen == nil {
+		e.seen = map[types.NamespacedName]map[string]time.Time{}
+	}
+	m := e.seen[key]
+	if m == nil {
+		m = map[string]time.Time{}
+		e.seen[key] = m
+	}
+	for k, at := range m {
+		if now.Sub(at) > eventMemory {
+			delete(m, k)
+		}
+	}
+	if _, ok := m[event]; ok {
+		return false
+	}
+	m[event] = now
+	return true
+}
+
+func (e *recentEvents) forget(key types.NamespacedName) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.seen, key)
+}
+
+// record records an Event unless it was recorded for the release moments ago.
+func (r *MagentoReleaseReconciler) record(rel *v1alpha1.MagentoRelease, warning bool, reason, message string) {
+	if !r.events.first(client.ObjectKeyFromObject(rel), reason+"\x00"+message, time.Now()) {
+		return
+	}
+	kind := corev1.EventTypeNormal
+	if warning {
+		kind = corev1.EventTypeWarning
+	}
+	r.Recorder.Eventf(rel, nil, kind, reason, "Reconcile", "%s", message)
 }
 
 // Reconcile brings one release's children and status to what its spec asks.
@@ -50,6 +108,7 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.Get(ctx, req.NamespacedName, rel); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Metrics.Forget(req.NamespacedName)
+			r.events.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -71,7 +130,7 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			Message: err.Error(), ObservedGeneration: rel.Generation,
 		})
 		if !meta.IsStatusConditionTrue(rel.Status.Conditions, v1alpha1.ConditionDegraded) {
-			r.Recorder.Eventf(rel, nil, corev1.EventTypeWarning, bluegreen.EventDegraded, "Reconcile", "%s", err.Error())
+			r.record(rel, true, bluegreen.EventDegraded, err.Error())
 		}
 		return ctrl.Result{}, ignoreConflict(ctx, r.writeStatus(ctx, rel, plan.Status))
 	}
@@ -88,11 +147,7 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	switched := rel.Status.ActiveColor != "" && rel.Status.ActiveColor != plan.Status.ActiveColor
 	r.Metrics.Observe(rel, plan.Status, switched, begin)
 	for _, e := range plan.Events {
-		kind := corev1.EventTypeNormal
-		if e.Warning {
-			kind = corev1.EventTypeWarning
-		}
-		r.Recorder.Eventf(rel, nil, kind, e.Reason, "Reconcile", "%s", e.Message)
+		r.record(rel, e.Warning, e.Reason, e.Message)
 	}
 	return ctrl.Result{RequeueAfter: plan.RequeueAfter}, nil
 }
