@@ -1,8 +1,6 @@
 package v1alpha1_test
 
 import (
-	"bytes"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,8 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/magento-operator/magento-operator/internal/kustomize"
@@ -39,22 +35,6 @@ func kustomizations() []string {
 	return dirs
 }
 
-func decodeAll(stream []byte) []*unstructured.Unstructured {
-	var objs []*unstructured.Unstructured
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(stream), 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err == io.EOF {
-			return objs
-		} else {
-			Expect(err).NotTo(HaveOccurred())
-		}
-		if len(u.Object) > 0 {
-			objs = append(objs, u)
-		}
-	}
-}
-
 var _ = Describe("What users sync from Git", func() {
 	It("renders every kustomization, and the API server accepts every MagentoRelease in them", func() {
 		dirs := kustomizations()
@@ -71,7 +51,9 @@ var _ = Describe("What users sync from Git", func() {
 		for _, dir := range dirs {
 			out, err := kustomize.Render(dir, nil)
 			Expect(err).NotTo(HaveOccurred(), "rendering %s", rel(dir))
-			for _, obj := range decodeAll(out) {
+			objs, err := kustomize.Objects(out)
+			Expect(err).NotTo(HaveOccurred(), "decoding %s", rel(dir))
+			for _, obj := range objs {
 				if obj.GetKind() != "MagentoRelease" {
 					continue
 				}

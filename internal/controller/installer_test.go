@@ -1,8 +1,6 @@
 package controller
 
 import (
-	"bytes"
-	"io"
 	"path/filepath"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -12,8 +10,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/magento-operator/magento-operator/internal/kustomize"
@@ -27,15 +23,10 @@ var _ = Describe("The install bundle (make build-installer)", func() {
 		bundle, err := kustomize.Render(filepath.Join(testenv.RepoRoot(), "config", "default"), images)
 		Expect(err).NotTo(HaveOccurred())
 
-		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(bundle), 4096)
+		objs, err := kustomize.Objects(bundle)
+		Expect(err).NotTo(HaveOccurred())
 		kinds := map[string]int{}
-		for {
-			u := &unstructured.Unstructured{}
-			err := dec.Decode(&u.Object)
-			if err == io.EOF {
-				break
-			}
-			Expect(err).NotTo(HaveOccurred())
+		for _, u := range objs {
 			kinds[u.GetKind()]++
 			// A new namespace takes a moment to reach the admission cache.
 			Eventually(func() error {
