@@ -55,3 +55,11 @@ const (
 // idle slot to be scaled down now, if it has been idle since before that time
 // (`kubectl magento scale-down-idle` sets it).
 const AnnotationScaleDownIdle = "magento.ops.dev/scale-down-idle"
+
+// MaxNameLength is the longest metadata.name a MagentoRelease may have. Every
+// child is named from it and must be a DNS-1035 label of at most 63
+// characters; the longest child name is the post-switch Job
+// <name>-post-switch-green-<8 hex characters>, a suffix of 27 characters, so
+// the name may have 63 - 27 = 36. The CEL rule on MagentoRelease spells the
+// number out (markers cannot refer to constants); a test keeps the two equal.
+const MaxNameLength = 36

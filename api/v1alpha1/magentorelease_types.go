@@ -444,6 +444,12 @@ type SlotStatus struct {
 	// idleScaleDownTime is when the idle slot will be, or was, scaled down.
 	// +optional
 	IdleScaleDownTime *metav1.Time `json:"idleScaleDownTime,omitempty"`
+
+	// unavailableSince is when the slot, serving traffic, stopped being
+	// available; past progressDeadlineSeconds the release reports Degraded
+	// (LiveUnavailable). Empty while it is available or not serving.
+	// +optional
+	UnavailableSince *metav1.Time `json:"unavailableSince,omitempty"`
 }
 
 // MagentoReleaseStatus is what the operator observed and did.
@@ -470,10 +476,16 @@ type MagentoReleaseStatus struct {
 	// +optional
 	SwitchStartTime *metav1.Time `json:"switchStartTime,omitempty"`
 
-	// postSwitchJob is the name of the post-switch Job started for the last
-	// switch; empty when none was started.
+	// postSwitchJob is the name of the post-switch Job of the last switch;
+	// empty when none was asked for.
 	// +optional
 	PostSwitchJob string `json:"postSwitchJob,omitempty"`
+
+	// postSwitchJobPending is true while the post-switch Job named by
+	// postSwitchJob has not been created yet (the API server refused it, or
+	// the operator stopped before): it is retried until it exists.
+	// +optional
+	PostSwitchJobPending bool `json:"postSwitchJobPending,omitempty"`
 
 	// blue reports the blue slot.
 	// +optional
@@ -501,8 +513,9 @@ type MagentoReleaseStatus struct {
 // +kubebuilder:printcolumn:name="Green",type=string,JSONPath=`.spec.green.tag`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:validation:XValidation:rule="!(oldSelf.spec.activeColor == 'blue' || (has(oldSelf.status) && has(oldSelf.status.activeColor) && oldSelf.status.activeColor == 'blue')) || !has(self.spec.blue) || (has(oldSelf.spec.blue) && self.spec.blue == oldSelf.spec.blue)",message="blue is live; deploy to green and switch"
-// +kubebuilder:validation:XValidation:rule="!(oldSelf.spec.activeColor == 'green' || (has(oldSelf.status) && has(oldSelf.status.activeColor) && oldSelf.status.activeColor == 'green')) || !has(self.spec.green) || (has(oldSelf.spec.green) && self.spec.green == oldSelf.spec.green)",message="green is live; deploy to blue and switch"
+// +kubebuilder:validation:XValidation:rule=`!has(oldSelf.status) || !has(oldSelf.status.activeColor) || oldSelf.status.activeColor != 'blue' || !has(self.spec.blue) || (has(oldSelf.spec.blue) ? self.spec.blue.tag == oldSelf.spec.blue.tag && (has(self.spec.blue.digest) ? self.spec.blue.digest : "") == (has(oldSelf.spec.blue.digest) ? oldSelf.spec.blue.digest : "") && (has(self.spec.blue.revision) ? self.spec.blue.revision : "") == (has(oldSelf.spec.blue.revision) ? oldSelf.spec.blue.revision : "") : has(oldSelf.status.blue) && has(oldSelf.status.blue.tag) && self.spec.blue.tag == oldSelf.status.blue.tag && (has(self.spec.blue.digest) ? self.spec.blue.digest : "") == (has(oldSelf.status.blue.digest) ? oldSelf.status.blue.digest : "") && (has(self.spec.blue.revision) ? self.spec.blue.revision : "") == (has(oldSelf.status.blue.revision) ? oldSelf.status.blue.revision : ""))`,message="blue serves traffic; deploy to green and switch"
+// +kubebuilder:validation:XValidation:rule=`!has(oldSelf.status) || !has(oldSelf.status.activeColor) || oldSelf.status.activeColor != 'green' || !has(self.spec.green) || (has(oldSelf.spec.green) ? self.spec.green.tag == oldSelf.spec.green.tag && (has(self.spec.green.digest) ? self.spec.green.digest : "") == (has(oldSelf.spec.green.digest) ? oldSelf.spec.green.digest : "") && (has(self.spec.green.revision) ? self.spec.green.revision : "") == (has(oldSelf.spec.green.revision) ? oldSelf.spec.green.revision : "") : has(oldSelf.status.green) && has(oldSelf.status.green.tag) && self.spec.green.tag == oldSelf.status.green.tag && (has(self.spec.green.digest) ? self.spec.green.digest : "") == (has(oldSelf.status.green.digest) ? oldSelf.status.green.digest : "") && (has(self.spec.green.revision) ? self.spec.green.revision : "") == (has(oldSelf.status.green.revision) ? oldSelf.status.green.revision : ""))`,message="green serves traffic; deploy to blue and switch"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 36 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must be a DNS-1035 label (lower-case letters, digits and '-', starting with a letter) of at most 36 characters, so that every child name, e.g. <name>-post-switch-green-<hash>, fits in 63"
 type MagentoRelease struct {
 	metav1.TypeMeta `json:",inline"`
 

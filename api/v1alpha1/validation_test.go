@@ -188,9 +188,35 @@ var _ = Describe("Creating a MagentoRelease", func() {
 		r.Spec.Web.Replicas = ptr.To[int32](0)
 		Expect(k8sClient.Create(ctx, r)).To(Succeed())
 	})
+
+	named := func(name string) *v1alpha1.MagentoRelease {
+		r := minimal(ns)
+		r.GenerateName, r.Name = "", name
+		return r
+	}
+
+	It("accepts a name of MaxNameLength (36) characters", func() {
+		Expect(v1alpha1.MaxNameLength).To(Equal(36))
+		Expect(k8sClient.Create(ctx, named("shop-"+strings.Repeat("a", v1alpha1.MaxNameLength-5)))).To(Succeed())
+	})
+
+	DescribeTable("rejects a name some child could not carry, giving the limit",
+		func(name string) {
+			err := k8sClient.Create(ctx, named(name))
+			Expect(err).To(HaveOccurred(), "the API server accepted the name %q", name)
+			Expect(err.Error()).To(ContainSubstring("metadata.name must be a DNS-1035 label"))
+			Expect(err.Error()).To(ContainSubstring("at most 36 characters"))
+		},
+		Entry("37 characters", "shop-"+strings.Repeat("a", 32)),
+		Entry("63 characters", "shop-"+strings.Repeat("a", 58)),
+		Entry("64 characters", "shop-"+strings.Repeat("a", 59)),
+		Entry("a dot", "shop.eu"),
+		Entry("a leading digit", "1shop"),
+		Entry("a trailing dash", "shop-"),
+	)
 })
 
-var _ = Describe("Updating a MagentoRelease: the live slot is immutable", func() {
+var _ = Describe("Updating a MagentoRelease: the serving slot is immutable", func() {
 	var (
 		ns string
 		r  *v1alpha1.MagentoRelease
@@ -202,60 +228,115 @@ var _ = Describe("Updating a MagentoRelease: the live slot is immutable", func()
 		Expect(k8sClient.Create(ctx, r)).To(Succeed())
 	})
 
-	// serving records in status that the given slot serves traffic now.
+	// serving records in status, as the operator does, that the given slot
+	// serves traffic now and runs the version its spec names.
 	serving := func(c v1alpha1.Color) {
 		r.Status.ActiveColor = c
+		s := r.Spec.Slot(c)
+		r.Status.SetSlotStatus(c, &v1alpha1.SlotStatus{Tag: s.Tag, Digest: s.Digest, Revision: s.Revision, State: v1alpha1.SlotActive})
 		Expect(k8sClient.Status().Update(ctx, r)).To(Succeed())
 	}
+	// update stores a change to the spec that must be accepted.
+	update := func(mutate func(*v1alpha1.MagentoRelease)) {
+		mutate(r)
+		Expect(k8sClient.Update(ctx, r)).To(Succeed())
+	}
 
-	DescribeTable("rejects changes to the slot that is live",
+	DescribeTable("rejects changes to the slot that serves traffic",
 		func(setup func(), mutate func(*v1alpha1.MagentoRelease), fragment string) {
-			if setup != nil {
-				setup()
-			}
+			setup()
 			mutate(r)
 			err := k8sClient.Update(ctx, r)
-			Expect(err).To(HaveOccurred(), "the API server accepted a change to the live slot")
+			Expect(err).To(HaveOccurred(), "the API server accepted a change to the serving slot")
 			Expect(err.Error()).To(ContainSubstring(fragment))
 		},
-		Entry("new tag on the active slot", nil,
+		Entry("new tag on the serving slot", func() { serving(v1alpha1.Blue) },
 			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Tag = "main-new" },
-			"blue is live; deploy to green and switch"),
-		Entry("new digest on the active slot", nil,
+			"blue serves traffic; deploy to green and switch"),
+		Entry("new digest on the serving slot", func() { serving(v1alpha1.Blue) },
 			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Digest = digestA },
-			"blue is live; deploy to green and switch"),
-		Entry("new revision on the active slot", nil,
+			"blue serves traffic; deploy to green and switch"),
+		Entry("new revision on the serving slot", func() { serving(v1alpha1.Blue) },
 			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Revision = "2" },
-			"blue is live; deploy to green and switch"),
-		Entry("new tag on the active slot together with a switch", nil,
+			"blue serves traffic; deploy to green and switch"),
+		Entry("new tag on the serving slot together with a switch away from it", func() { serving(v1alpha1.Blue) },
 			func(r *v1alpha1.MagentoRelease) {
 				r.Spec.Blue.Tag = "main-new"
 				r.Spec.ActiveColor = v1alpha1.Green
-			}, "blue is live; deploy to green and switch"),
-		Entry("new tag on the slot still serving while a switch back is pending",
-			func() {
-				// green serves; spec asks for blue, the switch has not happened yet
-				serving(v1alpha1.Green)
-			},
-			func(r *v1alpha1.MagentoRelease) { r.Spec.Green.Tag = "green-2" },
-			"green is live; deploy to blue and switch"),
-		Entry("re-adding the serving slot with a new tag after removing it",
+			}, "blue serves traffic; deploy to green and switch"),
+		Entry("new tag on the slot still serving while a switch away from it is pending",
 			func() {
 				serving(v1alpha1.Blue)
-				r.Spec.ActiveColor = v1alpha1.Green
-				r.Spec.Blue = nil
-				Expect(k8sClient.Update(ctx, r)).To(Succeed())
+				update(func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
+			},
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Tag = "main-new" },
+			"blue serves traffic; deploy to green and switch"),
+		Entry("new tag on green while it serves and spec.activeColor already asks for blue",
+			func() { serving(v1alpha1.Green) }, // spec.activeColor is blue: a switch back is pending
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Green.Tag = "green-2" },
+			"green serves traffic; deploy to blue and switch"),
+		Entry("re-adding the serving slot with another tag after removing it",
+			func() {
+				serving(v1alpha1.Blue)
+				update(func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor, r.Spec.Blue = v1alpha1.Green, nil })
 			},
 			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue = &v1alpha1.Slot{Tag: "other"} },
-			"blue is live; deploy to green and switch"),
+			"blue serves traffic; deploy to green and switch"),
+		Entry("re-adding the serving slot with its tag but a new revision after removing it",
+			func() {
+				serving(v1alpha1.Blue)
+				update(func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor, r.Spec.Blue = v1alpha1.Green, nil })
+			},
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue = &v1alpha1.Slot{Tag: "main-e4f5g6h", Revision: "2"} },
+			"blue serves traffic; deploy to green and switch"),
 	)
 
-	It("accepts a deploy to the idle slot together with the switch to it", func() {
-		serving(v1alpha1.Blue)
-		r.Spec.Green.Tag = "green-2"
-		r.Spec.ActiveColor = v1alpha1.Green
-		Expect(k8sClient.Update(ctx, r)).To(Succeed())
-	})
+	DescribeTable("accepts changes that leave the serving slot as it is",
+		func(setup func(), mutate func(*v1alpha1.MagentoRelease)) {
+			setup()
+			mutate(r)
+			Expect(k8sClient.Update(ctx, r)).To(Succeed())
+			got := &v1alpha1.MagentoRelease{}
+			Expect(k8sClient.Get(ctx, keyOf(r), got)).To(Succeed())
+			Expect(got.Spec).To(Equal(r.Spec))
+		},
+		Entry("a deploy to the idle slot together with the switch to it", func() { serving(v1alpha1.Blue) },
+			func(r *v1alpha1.MagentoRelease) {
+				r.Spec.Green.Tag = "green-2"
+				r.Spec.ActiveColor = v1alpha1.Green
+			}),
+		Entry("a new tag for the target of a pending switch (the retry after a failed migration)",
+			func() {
+				serving(v1alpha1.Blue)
+				update(func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
+			},
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Green.Tag = "green-2" }),
+		Entry("a new revision for the target of a pending switch",
+			func() {
+				serving(v1alpha1.Blue)
+				update(func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
+			},
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Green.Revision = "2" }),
+		Entry("a new tag for the slot spec.activeColor names while the other slot serves",
+			func() { serving(v1alpha1.Green) }, // spec.activeColor is blue: a switch back is pending
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Tag = "main-new" }),
+		Entry("a new tag for the slot spec.activeColor names before the first rollout", func() {},
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Tag = "main-new" }),
+		Entry("a new tag, digest and revision for both slots before the first rollout", func() {},
+			func(r *v1alpha1.MagentoRelease) {
+				r.Spec.Blue = &v1alpha1.Slot{Tag: "main-new", Digest: digestA, Revision: "2"}
+				r.Spec.Green = &v1alpha1.Slot{Tag: "green-2", Revision: "3"}
+			}),
+		Entry("re-adding the serving slot with the version it runs, calling the switch off",
+			func() {
+				serving(v1alpha1.Blue)
+				update(func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor, r.Spec.Blue = v1alpha1.Green, nil })
+			},
+			func(r *v1alpha1.MagentoRelease) {
+				r.Spec.Blue = &v1alpha1.Slot{Tag: "main-e4f5g6h"}
+				r.Spec.ActiveColor = v1alpha1.Blue
+			}),
+	)
 
 	It("accepts a deploy to the idle slot, a revision bump and shared settings", func() {
 		serving(v1alpha1.Blue)

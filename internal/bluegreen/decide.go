@@ -21,6 +21,10 @@ type decision struct {
 	st      *v1alpha1.MagentoReleaseStatus
 	active  v1alpha1.Color // where the Services point after this decision
 	desired v1alpha1.Color
+	// sw is the switch recorded on the Services after this decision.
+	sw specs.Switch
+	// switched is true when this decision records a switch.
+	switched bool
 	// need is the live slot's size per served component, which a switch
 	// target must reach before traffic moves (rule 9).
 	need      map[specs.Component]int32
@@ -50,9 +54,11 @@ func Decide(in Input) Plan {
 	}
 	d.decideWriters(specs.Cron)
 	d.decideWriters(specs.Consumer)
+	d.decidePostSwitch()
 	d.decidePreview()
 	d.decideConditions()
 	d.plan.Active = d.active
+	d.plan.Switch = d.sw
 	d.plan.Status = *d.st
 	if !d.requeueAt.IsZero() {
 		d.plan.RequeueAfter = max(d.requeueAt.Sub(d.now), time.Second)
@@ -97,24 +103,27 @@ func (d *decision) slotStatus(c v1alpha1.Color) *v1alpha1.SlotStatus {
 	return s
 }
 
-// decideActive settles where traffic goes: rule 6 (first rollout), rule 2
-// (switch once the target is ready).
+// decideActive settles where traffic goes: rule 10 (what serves is read
+// from the Services), rule 6 (first rollout), rule 2 (switch once the
+// target is ready).
 func (d *decision) decideActive() {
-	d.active = d.st.ActiveColor
-	if d.active == "" && d.in.ServicesColor != "" {
-		// The status was lost but the Services still tell which slot serves.
-		d.active = d.in.ServicesColor
-	}
+	d.active = d.served()
 	if d.active != "" && d.active != d.desired && d.r.Spec.Slot(d.active) == nil && !d.in.Slots[d.active].Exists() {
 		d.active = "" // nothing serves: the desired slot starts as on a first rollout
 	}
 	if d.active == "" {
 		d.active = d.desired // first rollout: point the Services at it straight away
+		d.sw = specs.Switch{Color: d.desired}
 		d.st.ActiveColor = d.active
 		d.st.SwitchStartTime = nil
 		return
 	}
 	d.st.ActiveColor = d.active
+	if !d.sw.Time.IsZero() && !d.recorded(d.sw) {
+		// The Services were switched but the status never said so (the
+		// operator stopped between the two writes): record it now.
+		d.record(d.sw)
+	}
 	if d.active == d.desired {
 		d.st.SwitchStartTime = nil
 		return
@@ -131,15 +140,11 @@ func (d *decision) decideActive() {
 		t := ceil(d.now)
 		d.st.SwitchStartTime = &t
 	}
-	target := d.in.Slots[d.desired]
-	ready, why := d.readyForTraffic(d.desired, target)
+	ready, why := d.readyForTraffic(d.desired, d.in.Slots[d.desired])
 	if ready {
 		ready, why = d.migrated(d.desired)
 	}
-	// Services already moved (a crash between the flip and its status write):
-	// the flip happened, record it.
-	adopted := d.in.ServicesColor == d.desired
-	if !ready && !adopted {
+	if !ready {
 		deadline := d.st.SwitchStartTime.Add(d.deadline())
 		if !d.now.Before(deadline) {
 			d.degraded = append(d.degraded, problem{ReasonDeadlineExceeded, fmt.Sprintf(
@@ -150,23 +155,111 @@ func (d *decision) decideActive() {
 		d.progress = append(d.progress, fmt.Sprintf("switching to %s: %s", d.desired, why))
 		return
 	}
-	old := d.active
-	d.active = d.desired
-	d.st.ActiveColor = d.desired
-	now := metav1.NewTime(d.now)
-	d.st.LastSwitchTime = &now
+	d.sw = specs.Switch{Color: d.desired, Time: d.now}
+	d.record(d.sw)
+	d.need = nil
+}
+
+// served is the slot the Services serve by the operator's own record on
+// them (rule 10), and sets d.sw to that record. A status written by hand,
+// restored from a backup or by a second manager never moves traffic: it is
+// read only when the Services carry no record (an older operator's, or none
+// yet). Services moved by hand are set back to the record (rule 7); a
+// pending switch then moves them properly once its target passes the gate.
+func (d *decision) served() v1alpha1.Color {
+	sws := d.in.Traffic.Switches
+	if len(sws) == 0 {
+		d.sw = specs.Switch{Color: d.st.ActiveColor}
+		if t := d.st.LastSwitchTime; t != nil && d.st.ActiveColor != "" {
+			d.sw.Time = t.Time
+		}
+		if d.sw.Color == "" { // the status was lost: the selectors tell
+			d.sw = specs.Switch{Color: d.in.Traffic.Selects}
+		}
+		return d.sw.Color
+	}
+	// The two Services disagree only when the operator stopped between their
+	// writes: the earlier record is where both last pointed.
+	sw := sws[0]
+	for _, s := range sws[1:] {
+		if s.Time.Before(sw.Time) {
+			sw = s
+		}
+	}
+	d.sw = sw
+	back := d.st.ActiveColor
+	if !sw.Time.IsZero() && !d.recorded(sw) && back != "" && back != sw.Color && !d.passesGate(sw.Color) {
+		// A switch the status does not record, to a slot that fails the gate
+		// now: traffic goes back to the slot the status last recorded.
+		d.sw = specs.Switch{Color: back}
+		if t := d.st.LastSwitchTime; t != nil {
+			d.sw.Time = t.Time
+		}
+	}
+	return d.sw.Color
+}
+
+// recorded tells whether the status records the switch sw.
+func (d *decision) recorded(sw specs.Switch) bool {
+	t := d.st.LastSwitchTime
+	return sw.Time.IsZero() || (t != nil && t.Unix() == sw.Time.Unix())
+}
+
+// passesGate tells whether slot c may take traffic now: ready at its spec
+// version (rule 1), its php-fpm Service in place, and migrated (rule 2).
+func (d *decision) passesGate(c v1alpha1.Color) bool {
+	if ok, _ := d.readyForTraffic(c, d.in.Slots[c]); !ok {
+		return false
+	}
+	m := d.r.Spec.Migration
+	if m == nil || !m.Enabled {
+		return true
+	}
+	if ss := d.st.SlotStatus(c); ss != nil && ss.Migrated {
+		return true
+	}
+	return d.in.Jobs[specs.MigrationJobName(d.r, c, *d.r.Spec.Slot(c))] == JobSucceeded
+}
+
+// record records the switch sw of the Services to sw.Color: the time, the
+// old slot idle from then on, an Event, and the post-switch Job to start.
+func (d *decision) record(sw specs.Switch) {
+	old := sw.Color.Other()
+	d.active = sw.Color
+	d.st.ActiveColor = sw.Color
+	at := metav1.NewTime(sw.Time.Truncate(time.Second))
+	d.st.LastSwitchTime = &at
 	d.st.SwitchStartTime = nil
 	if s := d.st.SlotStatus(old); s != nil {
-		t := ceil(d.now)
+		t := ceil(sw.Time)
 		s.IdleSince = &t
 	}
-	d.need = nil
-	version := *d.r.Spec.Slot(d.desired)
-	d.event(false, EventSwitched, "Switched traffic from %s to %s (%s)", old, d.desired, versionString(&version))
-	if d.r.Spec.PostSwitch != nil {
-		d.st.PostSwitchJob = specs.PostSwitchJobName(d.r, d.desired, version)
-		d.plan.Jobs = append(d.plan.Jobs, JobPlan{Component: specs.PostSwitch, Color: d.desired, Version: version})
+	d.switched = true
+	d.event(false, EventSwitched, "Switched traffic from %s to %s (%s)", old, sw.Color, versionString(d.r.Spec.Slot(sw.Color)))
+}
+
+// decidePostSwitch asks for the post-switch Job of the switch just recorded,
+// and keeps asking until it exists (rule 12).
+func (d *decision) decidePostSwitch() {
+	plan := d.plan.Slots[d.active]
+	if d.switched && d.r.Spec.PostSwitch != nil && plan != nil {
+		d.st.PostSwitchJob = specs.PostSwitchJobName(d.r, d.active, plan.Version, d.sw.Time)
+		d.st.PostSwitchJobPending = true
 	}
+	if !d.st.PostSwitchJobPending {
+		return
+	}
+	if d.r.Spec.PostSwitch == nil || plan == nil || d.in.Jobs[d.st.PostSwitchJob] != JobAbsent {
+		d.st.PostSwitchJobPending = false
+		return
+	}
+	if name := specs.PostSwitchJobName(d.r, d.active, plan.Version, d.sw.Time); name != d.st.PostSwitchJob {
+		// The job was asked for by another switch than the one on the Services.
+		d.st.PostSwitchJobPending = false
+		return
+	}
+	d.plan.Jobs = append(d.plan.Jobs, JobPlan{Component: specs.PostSwitch, Color: d.active, Version: plan.Version, At: d.sw.Time})
+	d.moving = append(d.moving, "starting post-switch Job "+d.st.PostSwitchJob)
 }
 
 // migrated runs the migration of the target's deployment when it needs one
@@ -191,6 +284,9 @@ func (d *decision) migrated(c v1alpha1.Color) (bool, string) {
 		return false, "the migration failed"
 	}
 	d.plan.Jobs = append(d.plan.Jobs, JobPlan{Component: specs.Migration, Color: c, Version: version})
+	if state == JobAbsent {
+		return false, "starting migration Job " + name
+	}
 	return false, "migration Job " + name + " is running"
 }
 
@@ -215,6 +311,9 @@ func (d *decision) readyForTraffic(c v1alpha1.Color, obs SlotObservation) (bool,
 			missing = append(missing, string(comp)+" is not available")
 		}
 	}
+	if !obs.Service {
+		missing = append(missing, "Service "+specs.SlotName(d.r, specs.PHPFPM, c)+" is missing")
+	}
 	if len(missing) > 0 {
 		return false, strings.Join(missing, ", ")
 	}
@@ -236,9 +335,17 @@ func (d *decision) decideSlot(c v1alpha1.Color) {
 	version, render := d.slotVersion(spec, obs, serving)
 	if render {
 		t := ceil(d.now)
-		ss.DeployedTime, ss.RolloutStartTime = &t, &t
-		ss.Migrated, ss.MigrationFailed = false, false
-		d.event(false, EventDeploying, "Deploying %s to %s", versionString(&version), c)
+		if prev == nil || prev.DeployedTime == nil || (v1alpha1.Slot{Tag: prev.Tag, Digest: prev.Digest, Revision: prev.Revision}) != version {
+			// A new version: its migration is still to run.
+			ss.DeployedTime, ss.RolloutStartTime = &t, nil
+			ss.Migrated, ss.MigrationFailed = false, false
+		}
+		// A status that already records this rollout means the Deployments
+		// read were older than the status (a lagging cache): no new Event.
+		if ss.RolloutStartTime == nil {
+			ss.RolloutStartTime = &t
+			d.event(false, EventDeploying, "Deploying %s to %s", versionString(&version), c)
+		}
 	}
 	ss.Tag, ss.Digest, ss.Revision = version.Tag, version.Digest, version.Revision
 	ss.Outdated = obs.Outdated && !render
@@ -273,6 +380,54 @@ func (d *decision) decideSlot(c v1alpha1.Color) {
 	d.plan.Slots[c] = plan
 	ss.Ready = !down && !render && slotReady(obs, plan)
 	d.slotState(c, ss, serving, down, target)
+	d.watchLive(c, ss, obs, plan, serving)
+}
+
+// watchLive reports the serving slot unavailable past the progress deadline
+// (rule 12): a pod lost and its replacement not scheduled must not leave the
+// release Progressing forever.
+func (d *decision) watchLive(c v1alpha1.Color, ss *v1alpha1.SlotStatus, obs SlotObservation, plan *SlotPlan, serving bool) {
+	if !serving || ss.Ready || ss.RolloutStartTime != nil {
+		ss.UnavailableSince = nil
+		return
+	}
+	if ss.UnavailableSince == nil {
+		t := ceil(d.now)
+		ss.UnavailableSince = &t
+	}
+	deadline := ss.UnavailableSince.Add(d.deadline())
+	if d.now.Before(deadline) {
+		d.wakeAt(deadline)
+		return
+	}
+	var why []string
+	for _, comp := range specs.Served {
+		dep := obs.Deployments[comp]
+		switch {
+		case dep == nil:
+			why = append(why, string(comp)+" does not exist")
+		case !dep.Ready || dep.Version != plan.Version || dep.SpecReplicas != plan.Replicas[comp]:
+			why = append(why, string(comp)+" is not available")
+		}
+	}
+	d.degraded = append(d.degraded, problem{ReasonLiveUnavailable, fmt.Sprintf(
+		"%s serves traffic but has not been available for %s: %s", c, d.deadline(), strings.Join(why, ", "))})
+}
+
+// missing lists the children the serving slot needs besides its
+// Deployments that do not exist or are not the release's.
+func (d *decision) missing() []string {
+	var out []string
+	for _, name := range []string{specs.ActiveServiceName(d.r, specs.Web), specs.ActiveServiceName(d.r, specs.PHPFPM),
+		specs.SlotName(d.r, specs.PHPFPM, d.active)} {
+		if !d.in.Owned["Service/"+name] {
+			out = append(out, "Service "+name)
+		}
+	}
+	if d.r.Spec.Ingress != nil && !d.in.Owned["Ingress/"+d.r.Name] {
+		out = append(out, "Ingress "+d.r.Name)
+	}
+	return out
 }
 
 // slotVersion is the version a slot's Deployments should run, and whether
@@ -489,6 +644,9 @@ func (d *decision) decideConditions() {
 	case d.active != d.desired:
 		set(v1alpha1.ConditionReady, false, ReasonSwitchPending,
 			fmt.Sprintf("%s serves traffic; waiting to switch to %s", d.active, d.desired))
+	case active != nil && active.Ready && len(d.missing()) > 0:
+		set(v1alpha1.ConditionReady, false, ReasonNotAvailable, fmt.Sprintf("%s serves traffic but %s not in place: %s",
+			d.active, map[bool]string{true: "this child is", false: "these children are"}[len(d.missing()) == 1], strings.Join(d.missing(), ", ")))
 	case active != nil && active.Ready:
 		set(v1alpha1.ConditionReady, true, ReasonAvailable, fmt.Sprintf("%s serves traffic and is available%s", d.active, d.postSwitchNote()))
 	default:

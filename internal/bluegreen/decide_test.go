@@ -47,7 +47,7 @@ func slot(v v1alpha1.Slot, web, fpm, cron, consumer int32, ready bool) SlotObser
 	}
 	return SlotObservation{Deployments: map[specs.Component]*DeploymentState{
 		specs.Web: dep(web), specs.PHPFPM: dep(fpm), specs.Cron: dep(cron), specs.Consumer: dep(consumer),
-	}}
+	}, Service: true}
 }
 
 func withMigration(r *v1alpha1.MagentoRelease) *v1alpha1.MagentoRelease {
@@ -58,6 +58,15 @@ func withMigration(r *v1alpha1.MagentoRelease) *v1alpha1.MagentoRelease {
 func withPostSwitch(r *v1alpha1.MagentoRelease) *v1alpha1.MagentoRelease {
 	r.Spec.PostSwitch = &v1alpha1.PostSwitchSpec{Command: []string{"php", "bin/magento", "cache:clean"}}
 	return r
+}
+
+// allOwned says every Service and the Ingress of r exist and are r's.
+func allOwned(r *v1alpha1.MagentoRelease) map[string]bool {
+	out := map[string]bool{"Ingress/" + r.Name: true}
+	for _, name := range []string{r.Name, r.Name + "-php-fpm", r.Name + "-php-fpm-blue", r.Name + "-php-fpm-green", r.Name + "-preview"} {
+		out["Service/"+name] = true
+	}
+	return out
 }
 
 func none() SlotObservation {
@@ -119,6 +128,12 @@ func TestDecide(t *testing.T) {
 		rel   *v1alpha1.MagentoRelease
 		slots map[v1alpha1.Color]SlotObservation
 		svc   v1alpha1.Color
+		// traffic, when set, is what the Services show; otherwise they
+		// select svc and carry no switch record (an older operator's).
+		traffic *Traffic
+		// owned, when set, lists the Services and Ingress that exist;
+		// otherwise all of them do.
+		owned map[string]bool
 		jobs  map[string]JobState
 		now   time.Time
 		want  want
@@ -445,8 +460,8 @@ func TestDecide(t *testing.T) {
 					if !p.Status.Green.Migrated {
 						t.Error("green not recorded as migrated")
 					}
-					name := specs.PostSwitchJobName(release(grn, &v1, &v2, active(blue)), grn, v2)
-					if p.Status.PostSwitchJob != name || len(p.Jobs) != 1 || p.Jobs[0].Component != specs.PostSwitch {
+					name := specs.PostSwitchJobName(release(grn, &v1, &v2, active(blue)), grn, v2, t0)
+					if p.Status.PostSwitchJob != name || !p.Status.PostSwitchJobPending || len(p.Jobs) != 1 || p.Jobs[0].Component != specs.PostSwitch {
 						t.Errorf("post-switch %q, jobs %+v", p.Status.PostSwitchJob, p.Jobs)
 					}
 				},
@@ -539,7 +554,15 @@ func TestDecide(t *testing.T) {
 			if now.IsZero() {
 				now = t0
 			}
-			p := Decide(Input{Release: tc.rel, Slots: tc.slots, ServicesColor: tc.svc, Jobs: tc.jobs, Now: now})
+			traffic := Traffic{Selects: tc.svc}
+			if tc.traffic != nil {
+				traffic = *tc.traffic
+			}
+			owned := tc.owned
+			if owned == nil {
+				owned = allOwned(tc.rel)
+			}
+			p := Decide(Input{Release: tc.rel, Slots: tc.slots, Traffic: traffic, Owned: owned, Jobs: tc.jobs, Now: now})
 			w := tc.want
 			if p.Active != w.active || p.Status.ActiveColor != w.active {
 				t.Errorf("active: plan %q, status %q, want %q", p.Active, p.Status.ActiveColor, w.active)
@@ -607,9 +630,9 @@ func TestDecide(t *testing.T) {
 func TestDecideIsStable(t *testing.T) {
 	rel := release(blue, &v1, &v2, v1alpha1.MagentoReleaseStatus{ActiveColor: blue})
 	slots := map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)}
-	first := Decide(Input{Release: rel, Slots: slots, Now: t0})
+	first := Decide(Input{Release: rel, Slots: slots, Owned: allOwned(rel), Now: t0})
 	rel.Status = first.Status
-	second := Decide(Input{Release: rel, Slots: slots, Now: t0.Add(5 * time.Second)})
+	second := Decide(Input{Release: rel, Slots: slots, Owned: allOwned(rel), Now: t0.Add(5 * time.Second)})
 	if diff := cmp.Diff(first.Status, second.Status); diff != "" {
 		t.Errorf("status changed with nothing new (-first +second):\n%s", diff)
 	}

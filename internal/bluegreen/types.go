@@ -17,7 +17,8 @@ type DeploymentState struct {
 	Version v1alpha1.Slot
 	// SpecReplicas is spec.replicas (set by the operator or an HPA).
 	SpecReplicas int32
-	// Pods is the number of pods that exist: status.replicas plus terminating ones.
+	// Pods is the number of pods that exist, terminating ones included:
+	// status.replicas plus terminating ones, or the pods seen, if more (rule 13).
 	Pods int32
 	// Current is true when status.observedGeneration >= metadata.generation.
 	Current bool
@@ -42,6 +43,9 @@ type SlotObservation struct {
 	// Outdated is true when the slot's templates differ from what the spec's
 	// shared settings would render at the slot's version.
 	Outdated bool
+	// Service is true when Service <name>-php-fpm-<color>, which the slot's
+	// nginx sends PHP to, exists and is the release's.
+	Service bool
 }
 
 // Exists is true when the served Deployments of the slot exist.
@@ -65,15 +69,29 @@ type JobPlan struct {
 	Component specs.Component // specs.Migration or specs.PostSwitch
 	Color     v1alpha1.Color
 	Version   v1alpha1.Slot
+	// At is the time of the switch a post-switch Job follows.
+	At time.Time
+}
+
+// Traffic is what was observed of Services <name> and <name>-php-fpm.
+type Traffic struct {
+	// Selects is the slot both Services select; "" when either is missing
+	// or not the release's, or when they disagree.
+	Selects v1alpha1.Color
+	// Switches are the switches recorded on them (specs.AnnotationSwitch),
+	// one per Service that carries one.
+	Switches []specs.Switch
 }
 
 // Input is everything the decision depends on.
 type Input struct {
 	Release *v1alpha1.MagentoRelease
 	Slots   map[v1alpha1.Color]SlotObservation
-	// ServicesColor is the slot both <name> and <name>-php-fpm select, ""
-	// when they do not exist or disagree.
-	ServicesColor v1alpha1.Color
+	// Traffic is where the Services point, and the operator's record of it.
+	Traffic Traffic
+	// Owned holds "<Kind>/<name>" of every Service and Ingress that exists
+	// and is the release's.
+	Owned map[string]bool
 	// Jobs are the release's migration and post-switch Jobs, by name.
 	Jobs map[string]JobState
 	Now  time.Time
@@ -109,6 +127,8 @@ type Event struct {
 type Plan struct {
 	// Active is the slot <name> and <name>-php-fpm select.
 	Active v1alpha1.Color
+	// Switch is recorded on <name> and <name>-php-fpm with their selectors.
+	Switch specs.Switch
 	// Preview is the slot <name>-preview selects, "" for no preview Service.
 	Preview v1alpha1.Color
 	// Slots holds the plan of each slot that exists; a slot missing here has
@@ -137,6 +157,9 @@ const (
 	ReasonAsExpected         = "AsExpected"
 	ReasonInvalidSpec        = "InvalidSpec"
 	ReasonMigrationFailed    = "MigrationFailed"
+	ReasonLiveUnavailable    = "LiveUnavailable"
+	ReasonNameConflict       = "NameConflict"
+	ReasonChildRejected      = "ChildRejected"
 	EventDeploying           = "Deploying"
 	EventSwitched            = "Switched"
 	EventScaledDown          = "ScaledDown"

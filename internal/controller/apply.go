@@ -2,11 +2,15 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"slices"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -14,6 +18,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/bluegreen"
@@ -23,86 +28,133 @@ import (
 // fieldOwner names the operator in managedFields.
 const fieldOwner = client.FieldOwner("magento-operator")
 
-// applyTraffic points <name>, <name>-php-fpm and <name>-preview where the
-// plan says, first and at once: nothing else a reconcile writes may delay
+// applier applies one plan to one release's children. A child the API
+// server will not take — an object of another owner in the way, or a spec it
+// refuses — does not stop the others: it is collected as a problem, which the
+// status and an Event report (rule 11). Any other error stops the pass and is
+// retried.
+type applier struct {
+	client.Client
+	// reader reads past the cache: the objects in the way of a child, and
+	// the pod templates the cache does not keep.
+	reader client.Reader
+	rel    *v1alpha1.MagentoRelease
+
+	mu       sync.Mutex
+	problems []bluegreen.Problem
+}
+
+func (r *MagentoReleaseReconciler) applier(rel *v1alpha1.MagentoRelease) *applier {
+	return &applier{Client: r.Client, reader: r.APIReader, rel: rel}
+}
+
+func (a *applier) problem(reason string, serving bool, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if len(msg) > maxProblemLength {
+		msg = msg[:maxProblemLength] + "…"
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.problems = append(a.problems, bluegreen.Problem{Reason: reason, Message: msg, Serving: serving})
+}
+
+// maxProblemLength keeps a condition readable when the server explains at length.
+const maxProblemLength = 1000
+
+// traffic points <name>, <name>-php-fpm and <name>-preview where the plan
+// says, first and at once: nothing else a reconcile writes may delay
 // traffic, and a slot deleted in the same pass is no longer selected.
-func (r *MagentoReleaseReconciler) applyTraffic(ctx context.Context, rel *v1alpha1.MagentoRelease, k *children, plan bluegreen.Plan) error {
+func (a *applier) traffic(ctx context.Context, k *children, plan bluegreen.Plan) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for _, comp := range specs.Served {
-		want := specs.ActiveService(rel, comp, plan.Active)
-		g.Go(func() error { return ensure(gctx, r.Client, k.services[want.Name], want, syncService) })
+		want := specs.ActiveService(a.rel, comp, plan.Switch)
+		g.Go(func() error { return ensure(gctx, a, k.services[want.Name], want, syncService, true) })
 	}
-	preview := specs.PreviewServiceName(rel)
+	preview := specs.PreviewServiceName(a.rel)
 	g.Go(func() error {
 		if plan.Preview == "" {
-			return r.remove(gctx, k.services[preview])
+			return a.remove(gctx, k.services[preview])
 		}
-		return ensure(gctx, r.Client, k.services[preview], specs.PreviewService(rel, plan.Preview), syncService)
+		return ensure(gctx, a, k.services[preview], specs.PreviewService(a.rel, plan.Preview), syncService, false)
 	})
 	return g.Wait()
 }
 
-// applyRest makes the slots, Jobs and Ingress what the plan says. Every
-// write is guarded: an object that already is as wanted is not written (rule 8).
-func (r *MagentoReleaseReconciler) applyRest(ctx context.Context, rel *v1alpha1.MagentoRelease, k *children, plan bluegreen.Plan) error {
+// rest makes the slots, Jobs and Ingress what the plan says. Every write is
+// guarded: an object that already is as wanted is not written (rule 8).
+func (a *applier) rest(ctx context.Context, k *children, plan bluegreen.Plan) error {
 	for _, color := range v1alpha1.Colors {
-		if err := r.applySlot(ctx, rel, k, color, plan.Slots[color]); err != nil {
+		if err := a.slot(ctx, k, color, plan.Slots[color], color == plan.Active); err != nil {
 			return err
 		}
 	}
 	for _, j := range plan.Jobs {
-		if err := r.startJob(ctx, rel, k, j); err != nil {
+		if err := a.startJob(ctx, k, j); err != nil {
 			return err
 		}
 	}
-	if ing := specs.Ingress(rel, plan.Preview != ""); ing != nil {
-		return ensure(ctx, r.Client, k.ingresses[rel.Name], ing, syncIngress)
+	if ing := specs.Ingress(a.rel, plan.Preview != ""); ing != nil {
+		return ensure(ctx, a, k.ingresses[a.rel.Name], ing, syncIngress, true)
 	}
-	return r.remove(ctx, k.ingresses[rel.Name])
+	return a.remove(ctx, k.ingresses[a.rel.Name])
 }
 
-// applySlot makes one slot's objects what its plan says; a nil plan deletes them.
-func (r *MagentoReleaseReconciler) applySlot(ctx context.Context, rel *v1alpha1.MagentoRelease, k *children,
-	color v1alpha1.Color, plan *bluegreen.SlotPlan) error {
-	// HPAs and PDBs first: an HPA must be gone before its Deployment scales to zero.
+// slot makes one slot's objects what its plan says; a nil plan deletes them.
+func (a *applier) slot(ctx context.Context, k *children, color v1alpha1.Color, plan *bluegreen.SlotPlan, serving bool) error {
+	// Deployments first in thought: a deploy is tried on the API server
+	// (dry run) before anything of the slot is written, so a refused spec
+	// leaves nothing half-applied.
+	writes, err := a.deploymentWrites(ctx, k, color, plan)
+	if err != nil {
+		return err
+	}
+	if !a.dryRun(ctx, writes, serving) {
+		writes = slices.DeleteFunc(writes, func(w write) bool { return w.renders() })
+	}
+	// HPAs and PDBs before Deployments: an HPA must be gone before its
+	// Deployment scales to zero.
 	for _, comp := range specs.Served {
-		name := specs.SlotName(rel, comp, color)
+		name := specs.SlotName(a.rel, comp, color)
 		if b, ok := planHPA(plan, comp); ok {
-			if err := ensure(ctx, r.Client, k.hpas[name], specs.HPA(rel, color, comp, b.Min, b.Max), syncHPA); err != nil {
+			if err := ensure(ctx, a, k.hpas[name], specs.HPA(a.rel, color, comp, b.Min, b.Max), syncHPA, serving); err != nil {
 				return err
 			}
-		} else if err := r.remove(ctx, k.hpas[name]); err != nil {
+		} else if err := a.remove(ctx, k.hpas[name]); err != nil {
 			return err
 		}
 		if plan != nil && plan.Running {
-			if err := ensure(ctx, r.Client, k.pdbs[name], specs.PDB(rel, color, comp), syncPDB); err != nil {
+			if err := ensure(ctx, a, k.pdbs[name], specs.PDB(a.rel, color, comp), syncPDB, serving); err != nil {
 				return err
 			}
-		} else if err := r.remove(ctx, k.pdbs[name]); err != nil {
+		} else if err := a.remove(ctx, k.pdbs[name]); err != nil {
 			return err
 		}
 	}
-	for _, comp := range specs.SlotComponents {
-		live := k.deployments[specs.SlotName(rel, comp, color)]
-		replicas, ok := int32(0), false
-		if plan != nil {
-			replicas, ok = plan.Replicas[comp]
+	for _, w := range writes {
+		if err := a.judge(ctx, w.obj, serving, w.apply(ctx, a.Client, false)); err != nil {
+			return err
 		}
-		if !ok {
-			if err := r.remove(ctx, live); err != nil {
+	}
+	for _, comp := range specs.SlotComponents { // disabled, or the slot removed
+		if _, ok := planReplicas(plan, comp); !ok {
+			if err := a.remove(ctx, k.deployments[specs.SlotName(a.rel, comp, color)]); err != nil {
 				return err
 			}
-			continue
-		}
-		if err := r.applyDeployment(ctx, rel, color, comp, plan, live, replicas); err != nil {
-			return err
 		}
 	}
 	if plan == nil {
-		return r.remove(ctx, k.services[specs.SlotName(rel, specs.PHPFPM, color)])
+		return a.remove(ctx, k.services[specs.SlotName(a.rel, specs.PHPFPM, color)])
 	}
-	want := specs.SlotService(rel, color)
-	return ensure(ctx, r.Client, k.services[want.Name], want, syncService)
+	want := specs.SlotService(a.rel, color)
+	return ensure(ctx, a, k.services[want.Name], want, syncService, serving)
+}
+
+func planReplicas(plan *bluegreen.SlotPlan, comp specs.Component) (int32, bool) {
+	if plan == nil {
+		return 0, false
+	}
+	n, ok := plan.Replicas[comp]
+	return n, ok
 }
 
 func planHPA(plan *bluegreen.SlotPlan, comp specs.Component) (bluegreen.Bounds, bool) {
@@ -113,96 +165,211 @@ func planHPA(plan *bluegreen.SlotPlan, comp specs.Component) (bluegreen.Bounds, 
 	return b, ok
 }
 
-// applyDeployment creates a missing Deployment from the spec, renders an
-// existing one again only when the plan deploys a new version to it, and
-// otherwise changes nothing but its replica count (rule 4).
-func (r *MagentoReleaseReconciler) applyDeployment(ctx context.Context, rel *v1alpha1.MagentoRelease, color v1alpha1.Color,
-	comp specs.Component, plan *bluegreen.SlotPlan, live *appsv1.Deployment, replicas int32) error {
-	want, err := specs.Deployment(rel, color, comp, plan.Version, replicas)
-	if err != nil {
-		return err
+// write is one write of a Deployment: a create (live nil), an update of the
+// whole object, or a merge patch of its replica count and metadata.
+type write struct {
+	obj, live client.Object
+	patch     bool
+}
+
+// renders is true for a write that sets a pod template: a create or an update.
+func (w write) renders() bool { return !w.patch }
+
+func (w write) apply(ctx context.Context, c client.Client, dry bool) error {
+	obj, dryRun := w.obj, []string(nil)
+	if dry { // a dry run fills in what the server defaults: keep w.obj as it is
+		obj, dryRun = w.obj.DeepCopyObject().(client.Object), []string{metav1.DryRunAll}
 	}
-	if live == nil {
-		return r.Create(ctx, want, fieldOwner)
+	switch {
+	case w.live == nil:
+		return c.Create(ctx, obj, &client.CreateOptions{FieldManager: string(fieldOwner), DryRun: dryRun})
+	case w.patch:
+		return c.Patch(ctx, obj, client.MergeFromWithOptions(w.live, client.MergeFromWithOptimisticLock{}),
+			&client.PatchOptions{FieldManager: string(fieldOwner), DryRun: dryRun})
+	default:
+		return c.Update(ctx, obj, &client.UpdateOptions{FieldManager: string(fieldOwner), DryRun: dryRun})
 	}
-	if plan.Render && specs.RenderedVersion(live) != plan.Version {
-		// A deploy: the cache keeps no pod templates, so read the whole
-		// Deployment, and write it with its resourceVersion.
-		full := &appsv1.Deployment{}
-		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(live), full); err != nil {
-			return err
+}
+
+// deploymentWrites lists the writes that make a slot's Deployments what its
+// plan says: a missing Deployment is created from the spec, an existing one
+// is rendered again only when the plan deploys a new version to it, and
+// otherwise nothing but its replica count changes (rule 4).
+func (a *applier) deploymentWrites(ctx context.Context, k *children, color v1alpha1.Color, plan *bluegreen.SlotPlan) ([]write, error) {
+	var writes []write
+	for _, comp := range specs.SlotComponents {
+		live := k.deployments[specs.SlotName(a.rel, comp, color)]
+		replicas, ok := planReplicas(plan, comp)
+		if !ok {
+			continue // removed by slot
 		}
-		upd := full.DeepCopy()
-		upd.Spec.Template = want.Spec.Template
-		upd.Spec.Strategy = want.Spec.Strategy
-		upd.Spec.ProgressDeadlineSeconds = want.Spec.ProgressDeadlineSeconds
-		upd.Spec.RevisionHistoryLimit = want.Spec.RevisionHistoryLimit
-		upd.Spec.Replicas = want.Spec.Replicas
-		for k, v := range want.Annotations {
-			setMap(&upd.Annotations, k, v)
+		want, err := specs.Deployment(a.rel, color, comp, plan.Version, replicas)
+		if err != nil {
+			return nil, err
 		}
-		syncMeta(upd, want)
-		return update(ctx, r.Client, full, upd)
+		switch {
+		case live == nil:
+			writes = append(writes, write{obj: want})
+		case plan.Render && specs.RenderedVersion(live) != plan.Version:
+			// A deploy: the cache keeps no pod templates, so read the whole
+			// Deployment, and write it with its resourceVersion.
+			full := &appsv1.Deployment{}
+			if err := a.reader.Get(ctx, client.ObjectKeyFromObject(live), full); err != nil {
+				return nil, err
+			}
+			upd := full.DeepCopy()
+			upd.Spec.Template = want.Spec.Template
+			upd.Spec.Strategy = want.Spec.Strategy
+			upd.Spec.ProgressDeadlineSeconds = want.Spec.ProgressDeadlineSeconds
+			upd.Spec.RevisionHistoryLimit = want.Spec.RevisionHistoryLimit
+			upd.Spec.Replicas = want.Spec.Replicas
+			for k, v := range want.Annotations {
+				setMap(&upd.Annotations, k, v)
+			}
+			syncMeta(upd, want)
+			if !equality.Semantic.DeepEqual(full, upd) {
+				writes = append(writes, write{obj: upd, live: full})
+			}
+		default:
+			// Only the replica count and the operator's labels and owner
+			// may change: a merge patch of just those, guarded by resourceVersion.
+			upd := live.DeepCopy()
+			upd.Spec.Replicas = want.Spec.Replicas
+			syncMeta(upd, want)
+			if !equality.Semantic.DeepEqual(live, upd) {
+				writes = append(writes, write{obj: upd, live: live, patch: true})
+			}
+		}
 	}
-	// Otherwise only the replica count and the operator's labels and owner
-	// may change: a merge patch of just those, guarded by resourceVersion.
-	upd := live.DeepCopy()
-	upd.Spec.Replicas = want.Spec.Replicas
-	syncMeta(upd, want)
-	if equality.Semantic.DeepEqual(live, upd) {
-		return nil
+	return writes, nil
+}
+
+// dryRun tries every write that renders a pod template on the API server
+// without keeping it, and tells whether all of them would be taken.
+func (a *applier) dryRun(ctx context.Context, writes []write, serving bool) bool {
+	ok := true
+	for _, w := range writes {
+		if !w.renders() {
+			continue
+		}
+		before := len(a.problems)
+		if err := a.judge(ctx, w.obj, serving, w.apply(ctx, a.Client, true)); err != nil || len(a.problems) > before {
+			ok = false
+		}
 	}
-	return r.Patch(ctx, upd, client.MergeFromWithOptions(live, client.MergeFromWithOptimisticLock{}), fieldOwner)
+	return ok
 }
 
 // startJob creates a Job the plan wants unless it exists; Jobs are never changed.
-func (r *MagentoReleaseReconciler) startJob(ctx context.Context, rel *v1alpha1.MagentoRelease, k *children, j bluegreen.JobPlan) error {
-	build := specs.MigrationJob
+func (a *applier) startJob(ctx context.Context, k *children, j bluegreen.JobPlan) error {
+	var want *batchv1.Job
+	var err error
 	if j.Component == specs.PostSwitch {
-		build = specs.PostSwitchJob
+		want, err = specs.PostSwitchJob(a.rel, j.Color, j.Version, j.At)
+	} else {
+		want, err = specs.MigrationJob(a.rel, j.Color, j.Version)
 	}
-	want, err := build(rel, j.Color, j.Version)
 	if err != nil {
 		return err
 	}
-	if k.jobs[want.Name] != nil {
-		return nil
+	if live := k.jobs[want.Name]; live != nil {
+		if metav1.GetControllerOf(live) != nil {
+			return nil
+		}
+		upd := live.DeepCopy() // an orphan of this release: adopt it
+		syncMeta(upd, want)
+		return a.judge(ctx, want, false, a.Patch(ctx, upd, client.MergeFromWithOptions(live, client.MergeFromWithOptimisticLock{}), fieldOwner))
 	}
-	if err := r.Create(ctx, want, fieldOwner); !apierrors.IsAlreadyExists(err) {
-		return err
-	}
-	return nil
+	return a.judge(ctx, want, false, a.Create(ctx, want, fieldOwner))
 }
 
 // ensure creates want when live is nil, and otherwise updates live when sync
 // finds a field that differs from want.
-func ensure[T client.Object](ctx context.Context, c client.Client, live, want T, sync func(live, want T)) error {
+func ensure[T client.Object](ctx context.Context, a *applier, live, want T, sync func(live, want T), serving bool) error {
 	if reflect.ValueOf(live).IsNil() {
-		return c.Create(ctx, want, fieldOwner)
+		return a.judge(ctx, want, serving, a.Create(ctx, want, fieldOwner))
 	}
 	upd := live.DeepCopyObject().(T)
 	sync(upd, want)
 	syncMeta(upd, want)
-	return update(ctx, c, live, upd)
-}
-
-// update writes upd when it differs from live. The write carries live's
-// resourceVersion, so a stale cache ends in a conflict and a retry, never in
-// overwriting a newer change.
-func update(ctx context.Context, c client.Client, live, upd client.Object) error {
 	if equality.Semantic.DeepEqual(live, upd) {
 		return nil
 	}
-	return c.Update(ctx, upd, fieldOwner)
+	// The write carries live's resourceVersion, so a stale cache ends in a
+	// conflict and a retry, never in overwriting a newer change.
+	return a.judge(ctx, want, serving, a.Update(ctx, upd, fieldOwner))
+}
+
+// judge sorts the outcome of a write of want: done, a problem to report, or
+// an error that stops the pass.
+func (a *applier) judge(ctx context.Context, want client.Object, serving bool, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case apierrors.IsAlreadyExists(err):
+		return a.inTheWay(ctx, want, serving)
+	case refused(err):
+		a.problem(bluegreen.ReasonChildRejected, serving, "the API server refused %s %s: %s", a.kind(want), want.GetName(), err.Error())
+		return nil
+	}
+	return err
+}
+
+// refused tells whether the API server (or an admission webhook or policy)
+// refused a write for what it asks, as opposed to failing to carry it out.
+func refused(err error) bool {
+	return apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err) ||
+		apierrors.IsRequestEntityTooLargeError(err)
+}
+
+// inTheWay looks at the object that holds want's name. The release's own
+// (a cache that has not caught up yet), or its orphan (its labels, no
+// controller) whose labels the cache does not select, is taken back; any
+// other is never adopted or overwritten, and is reported (rule 11).
+func (a *applier) inTheWay(ctx context.Context, want client.Object, serving bool) error {
+	live := want.DeepCopyObject().(client.Object)
+	if err := a.reader.Get(ctx, client.ObjectKeyFromObject(want), live); err != nil {
+		return client.IgnoreNotFound(err) // gone meanwhile: the next pass creates it
+	}
+	owner := metav1.GetControllerOf(live)
+	if metav1.IsControlledBy(live, a.rel) || (owner == nil && a.labelled(live)) {
+		upd := live.DeepCopyObject().(client.Object)
+		syncMeta(upd, want)
+		if equality.Semantic.DeepEqual(live, upd) {
+			return nil
+		}
+		return a.Update(ctx, upd, fieldOwner)
+	}
+	whose := "it is not this release's (no controller reference to it)"
+	if owner != nil {
+		whose = fmt.Sprintf("it belongs to %s %s", owner.Kind, owner.Name)
+	}
+	a.problem(bluegreen.ReasonNameConflict, serving, "%s %s already exists and %s; delete or rename it, or give this release another name",
+		a.kind(want), want.GetName(), whose)
+	return nil
+}
+
+// labelled tells whether obj carries this release's instance label and the
+// operator's managed-by label.
+func (a *applier) labelled(obj client.Object) bool {
+	l := obj.GetLabels()
+	return l[specs.LabelInstance] == a.rel.Name && l[specs.LabelManagedBy] == specs.ManagedBy
+}
+
+func (a *applier) kind(obj client.Object) string {
+	if gvk, err := apiutil.GVKForObject(obj, a.Scheme()); err == nil {
+		return gvk.Kind
+	}
+	return reflect.TypeOf(obj).Elem().Name()
 }
 
 // remove deletes obj if it exists.
-func (r *MagentoReleaseReconciler) remove(ctx context.Context, obj client.Object) error {
+func (a *applier) remove(ctx context.Context, obj client.Object) error {
 	if obj == nil || reflect.ValueOf(obj).IsNil() {
 		return nil
 	}
 	uid := obj.GetUID()
-	err := r.Delete(ctx, obj, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	err := a.Delete(ctx, obj, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground))
 	return client.IgnoreNotFound(err)
 }
 
@@ -274,6 +441,9 @@ func sameLengths(a, b reflect.Value) bool {
 func syncService(live, want *corev1.Service) {
 	if !equality.Semantic.DeepEqual(live.Spec.Selector, want.Spec.Selector) {
 		live.Spec.Selector = want.Spec.Selector
+	}
+	for k, v := range want.Annotations {
+		setMap(&live.Annotations, k, v)
 	}
 	if !derives(want.Spec.Ports, live.Spec.Ports) {
 		live.Spec.Ports = want.Spec.Ports

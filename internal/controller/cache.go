@@ -16,7 +16,8 @@ import (
 
 // CacheOptions keeps the informer caches small: of the kinds the operator
 // owns, only objects labelled app.kubernetes.io/managed-by=magento-operator
-// are cached, and no object keeps its managedFields. namespaces limits the
+// are cached, and no object keeps its managedFields. Of pods, only the
+// metadata of its cron and consumer pods is cached. namespaces limits the
 // cache to those namespaces; empty means all.
 func CacheOptions(namespaces []string) cache.Options {
 	selector := labels.SelectorFromSet(labels.Set{specs.LabelManagedBy: specs.ManagedBy})
@@ -34,6 +35,10 @@ func CacheOptions(namespaces []string) cache.Options {
 			&policyv1.PodDisruptionBudget{}:          managed,
 			&networkingv1.Ingress{}:                  managed,
 			&batchv1.Job{}:                           slim,
+			// Rule 13: the metadata of cron and consumer pods only (see
+			// pods.go). The cache is chosen by GVK, and the metadata informer
+			// of that GVK's cache lists and watches with this selector.
+			writerPod(): {Label: writerPodSelector()},
 		},
 	}
 	if len(namespaces) > 0 {

@@ -2,32 +2,35 @@ package controller
 
 import (
 	"testing"
-	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
 )
 
-func TestRecentEventsRecordsATransitionOnce(t *testing.T) {
+func TestRecentEventsRecordsATransitionOncePerVersion(t *testing.T) {
 	var e recentEvents
-	a, b := types.NamespacedName{Namespace: "n", Name: "a"}, types.NamespacedName{Namespace: "n", Name: "b"}
-	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	if !e.first(a, "Switched blue→green", t0) {
+	at := func(name, rv string) *v1alpha1.MagentoRelease {
+		return &v1alpha1.MagentoRelease{ObjectMeta: metav1.ObjectMeta{Namespace: "n", Name: name, ResourceVersion: rv}}
+	}
+	if !e.first(at("a", "10"), "Switched blue→green") {
 		t.Fatal("a new event was suppressed")
 	}
-	if e.first(a, "Switched blue→green", t0.Add(time.Second)) {
-		t.Error("the same event was recorded twice within moments (a reconcile on a lagging cache)")
+	if e.first(at("a", "10"), "Switched blue→green") {
+		t.Error("the same transition decided twice from one version (a lagging cache) was recorded twice")
 	}
-	if !e.first(b, "Switched blue→green", t0.Add(time.Second)) {
+	if !e.first(at("b", "10"), "Switched blue→green") {
 		t.Error("another release's event was suppressed")
 	}
-	if !e.first(a, "Switched green→blue", t0.Add(2*time.Second)) {
-		t.Error("a different event was suppressed")
+	if !e.first(at("a", "11"), "Switched green→blue") || !e.first(at("a", "12"), "Switched blue→green") {
+		t.Error("the same transition happening again was suppressed")
 	}
-	if !e.first(a, "Switched blue→green", t0.Add(eventMemory+2*time.Second)) {
-		t.Error("the same transition much later was suppressed")
+	if !e.first(at("a", "12"), "Deploying main-2 to green") {
+		t.Error("a second transition of one version was suppressed")
 	}
-	e.forget(a)
-	if !e.first(a, "Switched green→blue", t0.Add(eventMemory+3*time.Second)) {
+	e.forget(types.NamespacedName{Namespace: "n", Name: "a"})
+	if !e.first(at("a", "12"), "Deploying main-2 to green") {
 		t.Error("a deleted release's memory was kept")
 	}
 }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"path/filepath"
+	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -42,11 +43,21 @@ var _ = Describe("The install bundle (make build-installer)", func() {
 
 		role := &rbacv1.ClusterRole{}
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "magento-operator-manager-role"}, role)).To(Succeed())
+		readsPods := false
 		for _, rule := range role.Rules {
 			Expect(rule.Resources).NotTo(ContainElement("secrets"), "the manager may not read Secrets")
-			Expect(rule.Resources).NotTo(ContainElement("pods"))
+			Expect(rule.Resources).NotTo(ContainElement("*"))
+			Expect(rule.APIGroups).NotTo(ContainElement("*"))
 			Expect(rule.Verbs).NotTo(ContainElement("*"))
+			// Pods: read only (rule 13 reads whether cron and consumer pods
+			// are gone); no write, no subresource (exec, eviction, log...).
+			Expect(rule.Resources).NotTo(ContainElement(HavePrefix("pods/")))
+			if slices.Contains(rule.Resources, "pods") {
+				Expect(rule.Verbs).To(HaveEach(BeElementOf("get", "list", "watch")), "the manager may only read pods")
+				readsPods = true
+			}
 		}
+		Expect(readsPods).To(BeTrue(), "the manager reads pods to tell whether they are gone (rule 13)")
 
 		d := &appsv1.Deployment{}
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: "magento-operator-system", Name: "magento-operator-controller-manager"}, d)).To(Succeed())

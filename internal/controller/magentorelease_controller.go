@@ -47,39 +47,39 @@ type MagentoReleaseReconciler struct {
 	events recentEvents
 }
 
-// eventMemory is how long an Event is not recorded again for the same release.
-const eventMemory = 10 * time.Minute
-
-// recentEvents remembers the Events recorded per release: a reconcile that
-// reads a cache not yet showing its own last writes decides the same
-// transition again, and must not record it twice (a repeated Event becomes
-// an events.k8s.io series, which client-go refreshes with writes for hours).
+// recentEvents remembers, per release, the Events recorded from the last
+// version of it seen. Each transition is decided from the release's status
+// and recorded in it, so the same transition decided again from the same
+// resourceVersion is a reconcile on a cache that has not caught up with the
+// operator's own writes yet, and is not recorded twice; the same transition
+// happening again later is decided from a newer version, and recorded (rule 12).
 type recentEvents struct {
 	mu   sync.Mutex
-	seen map[types.NamespacedName]map[string]time.Time
+	seen map[types.NamespacedName]eventsSeen
 }
 
-// first tells whether the event is new for the release, and remembers it.
-func (e *recentEvents) first(key types.NamespacedName, event string, now time.Time) bool {
+type eventsSeen struct {
+	resourceVersion string
+	events          map[string]bool
+}
+
+// first tells whether the event is new for this version of the release, and remembers it.
+func (e *recentEvents) first(rel *v1alpha1.MagentoRelease, event string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.seen == nil {
-		e.seen = map[types.NamespacedName]map[string]time.Time{}
+		e.seen = map[types.NamespacedName]eventsSeen{}
 	}
-	m := e.seen[key]
-	if m == nil {
-		m = map[string]time.Time{}
-		e.seen[key] = m
+	key := client.ObjectKeyFromObject(rel)
+	s := e.seen[key]
+	if s.resourceVersion != rel.ResourceVersion {
+		s = eventsSeen{resourceVersion: rel.ResourceVersion, events: map[string]bool{}}
+		e.seen[key] = s
 	}
-	for k, at := range m {
-		if now.Sub(at) > eventMemory {
-			delete(m, k)
-		}
-	}
-	if _, ok := m[event]; ok {
+	if s.events[event] {
 		return false
 	}
-	m[event] = now
+	s.events[event] = true
 	return true
 }
 
@@ -89,17 +89,23 @@ func (e *recentEvents) forget(key types.NamespacedName) {
 	delete(e.seen, key)
 }
 
-// record records an Event unless it was recorded for the release moments ago.
-func (r *MagentoReleaseReconciler) record(rel *v1alpha1.MagentoRelease, warning bool, reason, message string) {
-	if !r.events.first(client.ObjectKeyFromObject(rel), reason+"\x00"+message, time.Now()) {
+// record records an Event unless it was recorded from this version of the
+// release already. decided is the release the transition was decided from.
+func (r *MagentoReleaseReconciler) record(decided *v1alpha1.MagentoRelease, e bluegreen.Event) {
+	if !r.events.first(decided, e.Reason+"\x00"+e.Message) {
 		return
 	}
 	kind := corev1.EventTypeNormal
-	if warning {
+	if e.Warning {
 		kind = corev1.EventTypeWarning
 	}
-	r.Recorder.Eventf(rel, nil, kind, reason, "Reconcile", "%s", message)
+	r.Recorder.Eventf(decided, nil, kind, e.Reason, "Reconcile", "%s", e.Message)
 }
+
+// problemRequeue is how soon a release whose children the API server would
+// not take is looked at again: an object in the way or a quota is removed
+// without the release hearing of it.
+const problemRequeue = 30 * time.Second
 
 // Reconcile brings one release's children and status to what its spec asks.
 func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -115,12 +121,14 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if !rel.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil // the garbage collector removes the children
 	}
+	decided := rel.DeepCopy()
 
 	kids, err := r.observe(ctx, rel)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	plan := bluegreen.Decide(kids.input(rel, metav1.NewTime(r.Clock.Now())))
+	now := r.Clock.Now()
+	plan := bluegreen.Decide(kids.input(rel, metav1.NewTime(now)))
 
 	if err := renderable(rel, plan); err != nil {
 		// The spec cannot be rendered: say so, change nothing, and wait for
@@ -130,26 +138,37 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			Message: err.Error(), ObservedGeneration: rel.Generation,
 		})
 		if !meta.IsStatusConditionTrue(rel.Status.Conditions, v1alpha1.ConditionDegraded) {
-			r.record(rel, true, bluegreen.EventDegraded, err.Error())
+			r.record(decided, bluegreen.Event{Warning: true, Reason: bluegreen.EventDegraded, Message: err.Error()})
 		}
 		return ctrl.Result{}, ignoreConflict(ctx, r.writeStatus(ctx, rel, plan.Status))
 	}
-	// Traffic first, then the status that records it, then everything else.
-	if err := r.applyTraffic(ctx, rel, kids, plan); err != nil {
+	// Traffic first, then the status that records a switch, then everything else.
+	a := r.applier(rel)
+	if err := a.traffic(ctx, kids, plan); err != nil {
 		return ctrl.Result{}, ignoreConflict(ctx, err)
 	}
+	if plan.Status.ActiveColor != rel.Status.ActiveColor {
+		if err := r.writeStatus(ctx, rel, plan.Status); err != nil {
+			return ctrl.Result{}, ignoreConflict(ctx, err)
+		}
+	}
+	if err := a.rest(ctx, kids, plan); err != nil {
+		return ctrl.Result{}, ignoreConflict(ctx, err)
+	}
+	events := append(plan.Events, bluegreen.Report(decided, &plan.Status, a.problems, now)...)
 	if err := r.writeStatus(ctx, rel, plan.Status); err != nil {
 		return ctrl.Result{}, ignoreConflict(ctx, err)
 	}
-	if err := r.applyRest(ctx, rel, kids, plan); err != nil {
-		return ctrl.Result{}, ignoreConflict(ctx, err)
-	}
-	switched := rel.Status.ActiveColor != "" && rel.Status.ActiveColor != plan.Status.ActiveColor
+	switched := decided.Status.ActiveColor != "" && decided.Status.ActiveColor != plan.Status.ActiveColor
 	r.Metrics.Observe(rel, plan.Status, switched, begin)
-	for _, e := range plan.Events {
-		r.record(rel, e.Warning, e.Reason, e.Message)
+	for _, e := range events {
+		r.record(decided, e)
 	}
-	return ctrl.Result{RequeueAfter: plan.RequeueAfter}, nil
+	requeue := plan.RequeueAfter
+	if len(a.problems) > 0 && (requeue == 0 || requeue > problemRequeue) {
+		requeue = problemRequeue
+	}
+	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
 // renderable checks that every object the plan asks for can be built from
@@ -173,24 +192,29 @@ func renderable(rel *v1alpha1.MagentoRelease, plan bluegreen.Plan) error {
 	return nil
 }
 
-// ignoreConflict drops a conflict or an "already exists": the cache was
-// behind the API server, whose watch event brings the release back here.
+// ignoreConflict drops a conflict: the cache was behind the API server,
+// whose watch event brings the release back here.
 func ignoreConflict(ctx context.Context, err error) error {
-	if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
+	if apierrors.IsConflict(err) {
 		logf.FromContext(ctx).V(1).Info("read a stale object; the newer one will be reconciled", "error", err.Error())
 		return nil
 	}
 	return err
 }
 
-// writeStatus records the status when it changed, and only then.
+// writeStatus records the status when it changed, and only then; rel then
+// holds what was written.
 func (r *MagentoReleaseReconciler) writeStatus(ctx context.Context, rel *v1alpha1.MagentoRelease, st v1alpha1.MagentoReleaseStatus) error {
 	if equality.Semantic.DeepEqual(rel.Status, st) {
 		return nil
 	}
 	upd := rel.DeepCopy()
 	upd.Status = st
-	return r.Status().Update(ctx, upd, fieldOwner)
+	if err := r.Status().Update(ctx, upd, fieldOwner); err != nil {
+		return err
+	}
+	upd.DeepCopyInto(rel)
+	return nil
 }
 
 // SetupWithManager registers the controller; it watches releases and the
@@ -209,6 +233,10 @@ func (r *MagentoReleaseReconciler) setup(mgr ctrl.Manager, rec reconcile.Reconci
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Owns(&networkingv1.Ingress{}).
 		Owns(&batchv1.Job{}).
+		// Rule 13: when a terminating cron or consumer pod is finally gone,
+		// its Deployment's status may not change (an older cluster does not
+		// count terminating pods there), so the pod itself is watched.
+		WatchesMetadata(writerPod(), writerPodHandler, writerPodEvents).
 		Named("magentorelease").
 		Complete(rec)
 }

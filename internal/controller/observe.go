@@ -28,6 +28,10 @@ type children struct {
 	pdbs        map[string]*policyv1.PodDisruptionBudget
 	ingresses   map[string]*networkingv1.Ingress
 	jobs        map[string]*batchv1.Job
+
+	// pods counts the cron and consumer pods that exist, terminating ones
+	// included, by the name of their Deployment (rule 13; see pods.go).
+	pods map[string]int32
 }
 
 // observe lists the release's children: labelled with its instance and
@@ -57,10 +61,18 @@ func (r *MagentoReleaseReconciler) observe(ctx context.Context, rel *v1alpha1.Ma
 	if k.jobs, err = list[*batchv1.Job](ctx, r.Client, rel, &batchv1.JobList{}, opts); err != nil {
 		return nil, err
 	}
+
+	// Rule 13: the cron and consumer pods that still exist (pods.go).
+	if err := k.observePods(ctx, r.Client, rel); err != nil {
+		return nil, err
+	}
 	return k, nil
 }
 
-// list returns the items of a list kind that rel controls, by name.
+// list returns the items of a list kind, selected by rel's labels, that rel
+// controls or that have no controller at all: its orphans (left by a delete
+// with --cascade=orphan), which the apply adopts (rule 11). Objects another
+// owner controls are never the release's, whatever their labels.
 func list[T client.Object](ctx context.Context, c client.Client, rel *v1alpha1.MagentoRelease, l client.ObjectList,
 	opts []client.ListOption) (map[string]T, error) {
 	if err := c.List(ctx, l, opts...); err != nil {
@@ -68,7 +80,7 @@ func list[T client.Object](ctx context.Context, c client.Client, rel *v1alpha1.M
 	}
 	out := map[string]T{}
 	err := meta.EachListItem(l, func(o runtime.Object) error {
-		if obj, ok := o.(T); ok && metav1.IsControlledBy(obj, rel) {
+		if obj, ok := o.(T); ok && (metav1.IsControlledBy(obj, rel) || metav1.GetControllerOf(obj) == nil) {
 			out[obj.GetName()] = obj
 		}
 		return nil
@@ -91,15 +103,28 @@ func (k *children) input(rel *v1alpha1.MagentoRelease, now metav1.Time) bluegree
 				obs.Outdated = true
 			}
 		}
+		obs.Service = k.services[specs.SlotName(rel, specs.PHPFPM, color)] != nil
 		in.Slots[color] = obs
 	}
 	in.Jobs = map[string]bluegreen.JobState{}
 	for name, j := range k.jobs {
 		in.Jobs[name] = jobState(j)
 	}
-	web := specs.ServiceColor(k.services[specs.ActiveServiceName(rel, specs.Web)])
-	if fpm := specs.ServiceColor(k.services[specs.ActiveServiceName(rel, specs.PHPFPM)]); web == fpm {
-		in.ServicesColor = web
+	in.Owned = map[string]bool{}
+	for name := range k.services {
+		in.Owned["Service/"+name] = true
+	}
+	for name := range k.ingresses {
+		in.Owned["Ingress/"+name] = true
+	}
+	web, fpm := k.services[specs.ActiveServiceName(rel, specs.Web)], k.services[specs.ActiveServiceName(rel, specs.PHPFPM)]
+	if web != nil && fpm != nil && specs.ServiceColor(web) == specs.ServiceColor(fpm) {
+		in.Traffic.Selects = specs.ServiceColor(web)
+	}
+	for _, s := range []*corev1.Service{web, fpm} {
+		if sw, ok := specs.ServiceSwitch(s); ok {
+			in.Traffic.Switches = append(in.Traffic.Switches, sw)
+		}
 	}
 	return in
 }
@@ -128,10 +153,12 @@ func deploymentState(d *appsv1.Deployment) *bluegreen.DeploymentState {
 	return &bluegreen.DeploymentState{
 		Version:      specs.RenderedVersion(d),
 		SpecReplicas: want,
-		Pods:         s.Replicas + ptr.Deref(s.TerminatingReplicas, 0),
-		Current:      current,
-		Ready:        current && s.UpdatedReplicas == want && s.AvailableReplicas == want && s.Replicas == want,
-		NeverRan:     d.Generation == 1 && want == 0,
+		// Rule 13: status.terminatingReplicas is only filled in where a
+		// feature gate is on; the pods the operator sees count too.
+		Pods:     max(s.Replicas+ptr.Deref(s.TerminatingReplicas, 0), observedPods(d)),
+		Current:  current,
+		Ready:    current && s.UpdatedReplicas == want && s.AvailableReplicas == want && s.Replicas == want,
+		NeverRan: d.Generation == 1 && want == 0,
 	}
 }
 

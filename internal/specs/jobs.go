@@ -1,7 +1,7 @@
 package specs
 
 import (
-	"strconv"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -30,11 +30,11 @@ func MigrationJobName(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version 
 }
 
 // PostSwitchJobName is <name>-post-switch-<color>-<hash>, the hash of the
-// slot version and the release generation that carried the switch out: one
-// name per switch, the same name however often the switch is recorded.
-func PostSwitchJobName(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1alpha1.Slot) string {
+// slot version and the time of the switch recorded on the Services: one name
+// per switch, the same name however often the switch is recorded.
+func PostSwitchJobName(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1alpha1.Slot, at time.Time) string {
 	return r.Name + "-post-switch-" + string(color) + "-" + hash([]string{version.Tag, version.Digest, version.Revision,
-		strconv.FormatInt(r.Generation, 10)})[:8]
+		at.UTC().Format(time.RFC3339Nano)})[:8]
 }
 
 // MigrationJob runs the schema migration with the slot's app image.
@@ -51,13 +51,14 @@ func MigrationJob(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1al
 	return job(r, MigrationJobName(r, color, version), Migration, color, version, command, backoff)
 }
 
-// PostSwitchJob runs spec.postSwitch.command with the new active slot's app image.
-func PostSwitchJob(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1alpha1.Slot) (*batchv1.Job, error) {
+// PostSwitchJob runs spec.postSwitch.command with the new active slot's app
+// image, for the switch at the given time.
+func PostSwitchJob(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1alpha1.Slot, at time.Time) (*batchv1.Job, error) {
 	var command []string
 	if r.Spec.PostSwitch != nil {
 		command = r.Spec.PostSwitch.Command
 	}
-	return job(r, PostSwitchJobName(r, color, version), PostSwitch, color, version, command, 1)
+	return job(r, PostSwitchJobName(r, color, version, at), PostSwitch, color, version, command, 1)
 }
 
 func job(r *v1alpha1.MagentoRelease, name string, c Component, color v1alpha1.Color, version v1alpha1.Slot,

@@ -51,6 +51,9 @@ const (
 	// AnnotationTemplateHash records the hash of the rendered pod template,
 	// to tell when the spec's shared settings moved on (status outdated).
 	AnnotationTemplateHash = "magento.ops.dev/template-hash"
+	// AnnotationSwitch records on Services <name> and <name>-php-fpm where
+	// the operator last pointed them (see Switch).
+	AnnotationSwitch = "magento.ops.dev/switch"
 )
 
 // PHPFPMPort is the FastCGI port of php-fpm.

@@ -1,6 +1,9 @@
 package specs
 
 import (
+	"strings"
+	"time"
+
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -25,10 +28,58 @@ func ActiveServiceName(r *v1alpha1.MagentoRelease, c Component) string {
 // PreviewServiceName is <name>-preview.
 func PreviewServiceName(r *v1alpha1.MagentoRelease) string { return r.Name + "-preview" }
 
-// ActiveService selects the given slot's pods of a served component: <name>
-// (web, port 80) or <name>-php-fpm (port 9000).
-func ActiveService(r *v1alpha1.MagentoRelease, c Component, color v1alpha1.Color) *corev1.Service {
-	return service(r, ActiveServiceName(r, c), c, color, Labels(r, c))
+// Switch is where the operator last pointed <name> and <name>-php-fpm, and
+// when: recorded on both Services in annotation magento.ops.dev/switch, in
+// the same write that moves their selectors. It is the record of a switch
+// that status is only a report of: a crash between the flip and the status
+// write loses nothing, and a hand-written status moves nothing.
+type Switch struct {
+	Color v1alpha1.Color
+	// Time is when the Services were switched to Color; zero when they were
+	// pointed there by a first rollout.
+	Time time.Time
+}
+
+// String is the annotation's value: "<color>" or "<color>@<RFC 3339 time>".
+func (s Switch) String() string {
+	if s.Time.IsZero() {
+		return string(s.Color)
+	}
+	return string(s.Color) + "@" + s.Time.UTC().Format(time.RFC3339Nano)
+}
+
+// ServiceSwitch reads the switch recorded on a Service; false when there is
+// none (a Service of an older operator) or it cannot be read.
+func ServiceSwitch(s *corev1.Service) (Switch, bool) {
+	if s == nil {
+		return Switch{}, false
+	}
+	v, ok := s.Annotations[AnnotationSwitch]
+	if !ok {
+		return Switch{}, false
+	}
+	color, at, timed := strings.Cut(v, "@")
+	sw := Switch{Color: v1alpha1.Color(color)}
+	if sw.Color != v1alpha1.Blue && sw.Color != v1alpha1.Green {
+		return Switch{}, false
+	}
+	if timed {
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if err != nil {
+			return Switch{}, false
+		}
+		sw.Time = t
+	}
+	return sw, true
+}
+
+// ActiveService selects the pods of a served component of the slot sw
+// names: <name> (web, port 80) or <name>-php-fpm (port 9000), with sw
+// recorded on it.
+func ActiveService(r *v1alpha1.MagentoRelease, c Component, sw Switch) *corev1.Service {
+	s := service(r, ActiveServiceName(r, c), c, sw.Color, Labels(r, c))
+	s.Annotations = map[string]string{AnnotationSwitch: sw.String()}
+	return s
 }
 
 // SlotService is <name>-php-fpm-<color>, always selecting that slot's php-fpm.

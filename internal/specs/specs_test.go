@@ -2,6 +2,7 @@ package specs
 
 import (
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -172,8 +173,8 @@ func TestServices(t *testing.T) {
 		selector map[string]string
 		color    bool
 	}{
-		"<name>":               {ActiveService(r, Web, v1alpha1.Green), "shop", 80, "http", Selector(r, v1alpha1.Green, Web), false},
-		"<name>-php-fpm":       {ActiveService(r, PHPFPM, v1alpha1.Blue), "shop-php-fpm", 9000, "fastcgi", Selector(r, v1alpha1.Blue, PHPFPM), false},
+		"<name>":               {ActiveService(r, Web, Switch{Color: v1alpha1.Green}), "shop", 80, "http", Selector(r, v1alpha1.Green, Web), false},
+		"<name>-php-fpm":       {ActiveService(r, PHPFPM, Switch{Color: v1alpha1.Blue}), "shop-php-fpm", 9000, "fastcgi", Selector(r, v1alpha1.Blue, PHPFPM), false},
 		"<name>-php-fpm-green": {SlotService(r, v1alpha1.Green), "shop-php-fpm-green", 9000, "fastcgi", Selector(r, v1alpha1.Green, PHPFPM), true},
 		"<name>-preview":       {PreviewService(r, v1alpha1.Green), "shop-preview", 80, "http", Selector(r, v1alpha1.Green, Web), false},
 	}
@@ -287,22 +288,43 @@ func TestJobs(t *testing.T) {
 	}
 
 	r.Spec.PostSwitch = &v1alpha1.PostSwitchSpec{Command: []string{"php", "bin/magento", "cache:clean", "full_page"}}
-	p, err := PostSwitchJob(r, v1alpha1.Green, v)
+	at := time.Date(2026, 11, 23, 10, 0, 0, 123, time.UTC)
+	p, err := PostSwitchJob(r, v1alpha1.Green, v, at)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(p.Name, "shop-post-switch-green-") || p.Labels[LabelComponent] != "post-switch" {
 		t.Errorf("post-switch Job %s %v", p.Name, p.Labels)
 	}
-	if p.Name != PostSwitchJobName(r, v1alpha1.Green, v) {
+	if p.Name != PostSwitchJobName(r, v1alpha1.Green, v, at) {
 		t.Error("post-switch name is not stable")
 	}
-	r.Generation++
-	if p.Name == PostSwitchJobName(r, v1alpha1.Green, v) {
+	if p.Name == PostSwitchJobName(r, v1alpha1.Green, v, at.Add(time.Nanosecond)) {
 		t.Error("a later switch reuses the post-switch Job name")
 	}
 	r.Spec.Images.App = "Bad"
 	if _, err := MigrationJob(r, v1alpha1.Green, v); err == nil {
 		t.Error("a Job with a bad image")
+	}
+}
+
+func TestSwitchAnnotation(t *testing.T) {
+	at := time.Date(2026, 11, 23, 10, 0, 0, 123456789, time.UTC)
+	r := &v1alpha1.MagentoRelease{ObjectMeta: metav1.ObjectMeta{Name: "shop"}}
+	for _, sw := range []Switch{{Color: v1alpha1.Blue}, {Color: v1alpha1.Green, Time: at}} {
+		got, ok := ServiceSwitch(ActiveService(r, Web, sw))
+		if !ok || got.Color != sw.Color || !got.Time.Equal(sw.Time) {
+			t.Errorf("%v read back as %v (%v)", sw, got, ok)
+		}
+	}
+	for _, bad := range []string{"", "red", "green@yesterday", "@2026-11-23T10:00:00Z"} {
+		s := ActiveService(r, Web, Switch{Color: v1alpha1.Blue})
+		s.Annotations[AnnotationSwitch] = bad
+		if sw, ok := ServiceSwitch(s); ok {
+			t.Errorf("%q read as %v", bad, sw)
+		}
+	}
+	if _, ok := ServiceSwitch(&corev1.Service{}); ok {
+		t.Error("a Service without the annotation has a switch")
 	}
 }

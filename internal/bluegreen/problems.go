@@ -1,0 +1,71 @@
+package bluegreen
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+)
+
+// Problem is a child the plan asked for that the API server would not take:
+// an object of another owner in the way (ReasonNameConflict), or a child it
+// refused (ReasonChildRejected).
+type Problem struct {
+	Reason string
+	// Message names the child and says what is wrong, in the server's words.
+	Message string
+	// Serving is true when the serving slot needs the child.
+	Serving bool
+}
+
+// Report adds the problems met while applying a plan to the status the plan
+// records (rule 11): Degraded, and Ready too when the serving slot needs the
+// child. It returns the Warning Events for the problems the release's
+// current status does not report yet.
+func Report(rel *v1alpha1.MagentoRelease, st *v1alpha1.MagentoReleaseStatus, problems []Problem, now time.Time) []Event {
+	if len(problems) == 0 {
+		return nil
+	}
+	problems = append([]Problem(nil), problems...)
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Message < problems[j].Message })
+	msgs := make([]string, 0, len(problems))
+	var serving *Problem
+	for i, p := range problems {
+		msgs = append(msgs, p.Message)
+		if p.Serving && serving == nil {
+			serving = &problems[i]
+		}
+	}
+	set := func(t string, status metav1.ConditionStatus, reason, msg string) {
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: t, Status: status, Reason: reason, Message: msg,
+			ObservedGeneration: rel.Generation, LastTransitionTime: metav1.NewTime(now),
+		})
+	}
+	msg := strings.Join(msgs, "; ")
+	degraded := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionDegraded)
+	if degraded != nil && degraded.Status == metav1.ConditionTrue {
+		msg += "; " + degraded.Message
+	}
+	set(v1alpha1.ConditionDegraded, metav1.ConditionTrue, problems[0].Reason, msg)
+	if ready := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady); serving != nil && ready != nil &&
+		ready.Reason != ReasonSwitchPending {
+		set(v1alpha1.ConditionReady, metav1.ConditionFalse, serving.Reason, string(st.ActiveColor)+" serves traffic but a child it needs is not in place: "+serving.Message)
+	}
+
+	var old string
+	if c := meta.FindStatusCondition(rel.Status.Conditions, v1alpha1.ConditionDegraded); c != nil && c.Status == metav1.ConditionTrue {
+		old = c.Message
+	}
+	var events []Event
+	for _, p := range problems {
+		if !strings.Contains(old, p.Message) {
+			events = append(events, Event{Warning: true, Reason: p.Reason, Message: p.Message})
+		}
+	}
+	return events
+}
