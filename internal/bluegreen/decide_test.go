@@ -120,6 +120,14 @@ func TestDecide(t *testing.T) {
 	slotStatus := func(c v1alpha1.Color, ss v1alpha1.SlotStatus) func(*v1alpha1.MagentoReleaseStatus) {
 		return func(s *v1alpha1.MagentoReleaseStatus) { s.SetSlotStatus(c, &ss) }
 	}
+	switchedAt := func(at time.Time) func(*v1alpha1.MagentoReleaseStatus) {
+		return func(s *v1alpha1.MagentoReleaseStatus) { s.LastSwitchTime = mt(at) }
+	}
+	hourAgo := t0.Add(-time.Hour)
+	// onServices is both Services selecting c, recorded as switched there at at.
+	onServices := func(c v1alpha1.Color, at time.Time) *Traffic {
+		return &Traffic{Selects: c, Switches: []specs.Switch{{Color: c, Time: at}, {Color: c, Time: at}}}
+	}
 	switchStarted := func(at time.Time) func(*v1alpha1.MagentoReleaseStatus) {
 		return func(s *v1alpha1.MagentoReleaseStatus) { s.SwitchStartTime = mt(at) }
 	}
@@ -536,6 +544,183 @@ func TestDecide(t *testing.T) {
 				active:   blue,
 				replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: {specs.Web: 2, specs.PHPFPM: 3}},
 				ready:    ReasonAvailable,
+			},
+		},
+		"a status written by hand does not move traffic to an unready target": {
+			rel:     release(grn, &v1, &v2, active(grn, switchedAt(hourAgo))),
+			slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, false)},
+			traffic: onServices(blue, hourAgo),
+			want: want{
+				active: blue, preview: grn, ready: ReasonSwitchPending, progress: ReasonSwitching, requeue: 10 * time.Minute,
+				check: func(t *testing.T, p Plan) {
+					if p.Switch != (specs.Switch{Color: blue, Time: hourAgo}) {
+						t.Errorf("switch on the Services %v", p.Switch)
+					}
+				},
+			},
+		},
+		"a status written by hand in steady state is set right without a switch, an Event or a Job": {
+			rel:     withPostSwitch(release(blue, &v1, &v2, active(grn, switchedAt(hourAgo)))),
+			slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			traffic: onServices(blue, hourAgo),
+			want: want{
+				active: blue, preview: grn, ready: ReasonAvailable, requeue: time.Hour,
+				check: func(t *testing.T, p Plan) {
+					if !p.Status.LastSwitchTime.Equal(mt(hourAgo)) || len(p.Jobs) != 0 || p.Status.PostSwitchJob != "" {
+						t.Errorf("phantom switch: last %v, jobs %+v, post-switch %q", p.Status.LastSwitchTime, p.Jobs, p.Status.PostSwitchJob)
+					}
+				},
+			},
+		},
+		"a switch on the Services the status does not record (a crash) is recorded, with its post-switch Job": {
+			rel:     withPostSwitch(release(grn, &v1, &v2, active(blue, switchedAt(hourAgo)))),
+			slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 0, 0, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			traffic: onServices(grn, t0.Add(-5*time.Second)),
+			want: want{
+				active: grn, preview: blue, events: []string{EventSwitched}, requeue: time.Hour,
+				check: func(t *testing.T, p Plan) {
+					at := t0.Add(-5 * time.Second)
+					if !p.Status.LastSwitchTime.Equal(mt(at)) || p.Switch.Time != at {
+						t.Errorf("switch recorded at %v, on the Services %v", p.Status.LastSwitchTime, p.Switch)
+					}
+					name := specs.PostSwitchJobName(release(grn, &v1, &v2, active(blue)), grn, v2, at)
+					if p.Status.PostSwitchJob != name || !p.Status.PostSwitchJobPending || len(p.Jobs) != 1 || p.Jobs[0].At != at {
+						t.Errorf("post-switch %q pending %v, jobs %+v", p.Status.PostSwitchJob, p.Status.PostSwitchJobPending, p.Jobs)
+					}
+				},
+			},
+		},
+		"a switch on the Services the status does not record, to a slot that fails the gate, goes back": {
+			rel:     release(grn, &v1, &v2, active(blue, switchedAt(hourAgo))),
+			slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, false)},
+			traffic: onServices(grn, t0.Add(-5*time.Second)),
+			want: want{
+				active: blue, preview: grn, ready: ReasonSwitchPending, requeue: 10 * time.Minute,
+				check: func(t *testing.T, p Plan) {
+					if p.Switch != (specs.Switch{Color: blue, Time: hourAgo}) || !p.Status.LastSwitchTime.Equal(mt(hourAgo)) {
+						t.Errorf("switch %v, last %v", p.Switch, p.Status.LastSwitchTime)
+					}
+				},
+			},
+		},
+		"Services moved by hand are set back to the operator's record": {
+			rel:     release(blue, &v1, &v2, active(blue, switchedAt(hourAgo))),
+			slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			traffic: &Traffic{Selects: grn, Switches: []specs.Switch{{Color: blue, Time: hourAgo}, {Color: blue, Time: hourAgo}}},
+			want:    want{active: blue, preview: grn, ready: ReasonAvailable, requeue: time.Hour},
+		},
+		"Services that disagree (the operator stopped between their writes) keep the earlier record while the target fails the gate": {
+			rel:   release(grn, &v1, &v2, active(blue, switchedAt(hourAgo))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, false)},
+			traffic: &Traffic{Switches: []specs.Switch{{Color: grn, Time: t0.Add(-time.Second)},
+				{Color: blue, Time: hourAgo}}},
+			want: want{active: blue, preview: grn, ready: ReasonSwitchPending, requeue: 10 * time.Minute},
+		},
+		"a post-switch Job not created yet is asked for again, and no more once it exists": {
+			rel: withPostSwitch(release(grn, &v1, &v2, active(grn, switchedAt(hourAgo), func(s *v1alpha1.MagentoReleaseStatus) {
+				s.PostSwitchJob = specs.PostSwitchJobName(release(grn, &v1, &v2, active(grn)), grn, v2, hourAgo)
+				s.PostSwitchJobPending = true
+			}))),
+			slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 0, 0, true), grn: slot(v2, 2, 3, 1, 1, true)},
+			traffic: onServices(grn, hourAgo),
+			want: want{
+				active: grn, preview: blue, progress: ReasonMovingCron, requeue: time.Hour,
+				check: func(t *testing.T, p Plan) {
+					if len(p.Jobs) != 1 || p.Jobs[0].Component != specs.PostSwitch || !p.Status.PostSwitchJobPending {
+						t.Errorf("jobs %+v, pending %v", p.Jobs, p.Status.PostSwitchJobPending)
+					}
+					r := withPostSwitch(release(grn, &v1, &v2, p.Status))
+					again := Decide(Input{Release: r, Slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 0, 0, true),
+						grn: slot(v2, 2, 3, 1, 1, true)}, Traffic: *onServices(grn, hourAgo), Owned: allOwned(r),
+						Jobs: map[string]JobState{p.Status.PostSwitchJob: JobRunning}, Now: t0})
+					if len(again.Jobs) != 0 || again.Status.PostSwitchJobPending {
+						t.Errorf("asked again once it exists: %+v", again.Jobs)
+					}
+				},
+			},
+		},
+		"the serving slot losing availability starts the clock": {
+			rel:   release(blue, &v1, nil, active(blue, slotStatus(blue, v1alpha1.SlotStatus{Tag: "main-1", State: v1alpha1.SlotActive, Ready: true}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, false), grn: none()},
+			want: want{
+				active: blue, ready: ReasonNotAvailable, degraded: ReasonAsExpected, requeue: 10 * time.Minute,
+				check: func(t *testing.T, p Plan) {
+					if !p.Status.Blue.UnavailableSince.Equal(mt(t0)) {
+						t.Errorf("unavailable since %v", p.Status.Blue.UnavailableSince)
+					}
+				},
+			},
+		},
+		"the serving slot unavailable past the deadline is LiveUnavailable": {
+			rel: release(blue, &v1, nil, active(blue, slotStatus(blue, v1alpha1.SlotStatus{Tag: "main-1", State: v1alpha1.SlotActive,
+				UnavailableSince: mt(t0.Add(-10 * time.Minute))}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, false), grn: none()},
+			want: want{
+				active: blue, ready: ReasonNotAvailable, degraded: ReasonLiveUnavailable, events: []string{EventDegraded},
+				check: func(t *testing.T, p Plan) {
+					if m := cond(p, v1alpha1.ConditionDegraded).Message; m != "blue serves traffic but has not been available for 10m0s: web is not available, php-fpm is not available" {
+						t.Errorf("message %q", m)
+					}
+				},
+			},
+		},
+		"a target whose php-fpm Service is missing is not switched to": {
+			rel: release(grn, &v1, &v2, active(blue)),
+			slots: func() map[v1alpha1.Color]SlotObservation {
+				g := slot(v2, 2, 3, 0, 0, true)
+				g.Service = false
+				return map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: g}
+			}(),
+			want: want{
+				active: blue, preview: grn, ready: ReasonSwitchPending, requeue: 10 * time.Minute,
+				check: func(t *testing.T, p Plan) {
+					if m := cond(p, v1alpha1.ConditionProgressing).Message; m != "switching to green: Service shop-php-fpm-green is missing" {
+						t.Errorf("message %q", m)
+					}
+				},
+			},
+		},
+		"not Ready while a Service or the Ingress the serving slot needs is not the release's": {
+			rel: func() *v1alpha1.MagentoRelease {
+				r := release(blue, &v1, nil, active(blue))
+				r.Spec.Ingress = &v1alpha1.IngressSpec{Host: "shop.example"}
+				return r
+			}(),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: none()},
+			owned: map[string]bool{"Service/shop": true, "Service/shop-php-fpm": true},
+			want: want{
+				active: blue, ready: ReasonNotAvailable,
+				check: func(t *testing.T, p Plan) {
+					if m := cond(p, v1alpha1.ConditionReady).Message; m != "blue serves traffic but these children are not in place: Service shop-php-fpm-blue, Ingress shop" {
+						t.Errorf("message %q", m)
+					}
+				},
+			},
+		},
+		"a deploy the status records already is not announced again when the cache lags": {
+			rel: release(blue, &v1, &v2, active(blue, slotStatus(grn, v1alpha1.SlotStatus{Tag: "main-2", State: v1alpha1.SlotDeploying,
+				DeployedTime: mt(t0.Add(-time.Second)), RolloutStartTime: mt(t0.Add(-time.Second))}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v1, 2, 3, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn, render: map[v1alpha1.Color]bool{grn: true}, ready: ReasonAvailable, progress: ReasonDeploying,
+				requeue: 10*time.Minute - time.Second,
+				check: func(t *testing.T, p Plan) {
+					if !p.Status.Green.DeployedTime.Equal(mt(t0.Add(-time.Second))) {
+						t.Errorf("deployed time moved: %v", p.Status.Green.DeployedTime)
+					}
+				},
+			},
+		},
+		"a migration Job not created yet is not said to be running": {
+			rel:   withMigration(release(grn, &v1, &v2, active(blue))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn, ready: ReasonSwitchPending, requeue: 10 * time.Minute,
+				check: func(t *testing.T, p Plan) {
+					if m := cond(p, v1alpha1.ConditionProgressing).Message; m != "switching to green: starting migration Job shop-migrate-green-"+specs.VersionHash(v2) {
+						t.Errorf("message %q", m)
+					}
+				},
 			},
 		},
 		"preview disabled: no preview Service": {

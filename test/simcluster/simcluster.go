@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,6 +44,14 @@ type Options struct {
 	// UnreadyTag: pods whose first container's image has this tag never
 	// become ready, to give tests a release that cannot roll out. Default "broken".
 	UnreadyTag string
+	// FeatureGates are passed to kube-apiserver and kube-controller-manager
+	// (--feature-gates), e.g. {"DeploymentReplicaSetTerminatingReplicas": false}
+	// to behave like a cluster older than Kubernetes 1.35.
+	FeatureGates map[string]bool
+	// WriterTermination is how long deleted cron and consumer pods stay
+	// terminating before kwok removes them (other pods go at once), so that
+	// a terminating pod really lingers. Default 5s; negative: at once.
+	WriterTermination time.Duration
 }
 
 // Cluster is a running simulated cluster.
@@ -86,6 +95,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if opts.UnreadyTag == "" {
 		opts.UnreadyTag = "broken"
 	}
+	if opts.WriterTermination == 0 {
+		opts.WriterTermination = 5 * time.Second
+	}
 	c := &Cluster{Dir: opts.Dir}
 	if c.Dir == "" {
 		if c.Dir, err = os.MkdirTemp("", "simcluster-"); err != nil {
@@ -112,7 +124,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	stages, err := writeStages(c.Dir, opts.KwokStages, opts.UnreadyTag)
+	stages, err := writeStages(c.Dir, opts.KwokStages, opts.UnreadyTag, max(opts.WriterTermination, 0))
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +154,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		"--requestheader-extra-headers-prefix=X-Remote-Extra-", "--requestheader-group-headers=X-Remote-Group",
 		"--requestheader-username-headers=X-Remote-User",
 		"--proxy-client-cert-file="+file("front-proxy-client.crt"), "--proxy-client-key-file="+file("front-proxy-client.key"),
+		featureGates(opts.FeatureGates),
 	); err != nil {
 		return nil, err
 	}
@@ -182,6 +195,7 @@ func (c *Cluster) startControllers(opts Options, kubeconfigs map[string]string, 
 		"--cluster-signing-cert-file="+file("ca.crt"), "--cluster-signing-key-file="+file("ca.key"),
 		"--controllers=*",
 		"--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10",
+		featureGates(opts.FeatureGates),
 	); err != nil {
 		return err
 	}
@@ -202,6 +216,17 @@ func (c *Cluster) startControllers(opts Options, kubeconfigs map[string]string, 
 		return err
 	}
 	return nil
+}
+
+// featureGates is the --feature-gates flag for gates, sorted; an empty map
+// gives the flag with no gates, which changes nothing.
+func featureGates(gates map[string]bool) string {
+	var kv []string
+	for name, on := range gates {
+		kv = append(kv, name+"="+strconv.FormatBool(on))
+	}
+	sort.Strings(kv)
+	return "--feature-gates=" + strings.Join(kv, ",")
 }
 
 // startNodes creates the fake nodes and waits until kwok made them Ready and
