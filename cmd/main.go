@@ -108,7 +108,6 @@ func main() {
 	if err := (&controller.MagentoReleaseReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("magento-operator"),
 		Clock:     clock.RealClock{},
 		Metrics:   metrics.NewRecorder(),
 	}).SetupWithManager(mgr); err != nil {

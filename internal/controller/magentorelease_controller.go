@@ -5,7 +5,6 @@ package controller
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -18,13 +17,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/bluegreen"
@@ -38,68 +35,15 @@ type MagentoReleaseReconciler struct {
 	// APIReader reads from the API server, past the cache: for the pod
 	// templates the cache does not keep.
 	APIReader client.Reader
-	Recorder  recorder.EventRecorder
+	// ReportingInstance names this manager in the Events it writes; the
+	// host name when empty.
+	ReportingInstance string
 	// Clock tells the time for idle scale-down and deadlines; tests inject a fake.
 	Clock clock.PassiveClock
 	// Metrics records the release metrics; nil records none.
 	Metrics *metrics.Recorder
 
 	events recentEvents
-}
-
-// recentEvents remembers, per release, the Events recorded from the last
-// version of it seen. Each transition is decided from the release's status
-// and recorded in it, so the same transition decided again from the same
-// resourceVersion is a reconcile on a cache that has not caught up with the
-// operator's own writes yet, and is not recorded twice; the same transition
-// happening again later is decided from a newer version, and recorded (rule 12).
-type recentEvents struct {
-	mu   sync.Mutex
-	seen map[types.NamespacedName]eventsSeen
-}
-
-type eventsSeen struct {
-	resourceVersion string
-	events          map[string]bool
-}
-
-// first tells whether the event is new for this version of the release, and remembers it.
-func (e *recentEvents) first(rel *v1alpha1.MagentoRelease, event string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.seen == nil {
-		e.seen = map[types.NamespacedName]eventsSeen{}
-	}
-	key := client.ObjectKeyFromObject(rel)
-	s := e.seen[key]
-	if s.resourceVersion != rel.ResourceVersion {
-		s = eventsSeen{resourceVersion: rel.ResourceVersion, events: map[string]bool{}}
-		e.seen[key] = s
-	}
-	if s.events[event] {
-		return false
-	}
-	s.events[event] = true
-	return true
-}
-
-func (e *recentEvents) forget(key types.NamespacedName) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	delete(e.seen, key)
-}
-
-// record records an Event unless it was recorded from this version of the
-// release already. decided is the release the transition was decided from.
-func (r *MagentoReleaseReconciler) record(decided *v1alpha1.MagentoRelease, e bluegreen.Event) {
-	if !r.events.first(decided, e.Reason+"\x00"+e.Message) {
-		return
-	}
-	kind := corev1.EventTypeNormal
-	if e.Warning {
-		kind = corev1.EventTypeWarning
-	}
-	r.Recorder.Eventf(decided, nil, kind, e.Reason, "Reconcile", "%s", e.Message)
 }
 
 // problemRequeue is how soon a release whose children the API server would
@@ -138,7 +82,7 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			Message: err.Error(), ObservedGeneration: rel.Generation,
 		})
 		if !meta.IsStatusConditionTrue(rel.Status.Conditions, v1alpha1.ConditionDegraded) {
-			r.record(decided, bluegreen.Event{Warning: true, Reason: bluegreen.EventDegraded, Message: err.Error()})
+			r.record(ctx, decided, bluegreen.Event{Warning: true, Reason: bluegreen.EventDegraded, Message: err.Error()})
 		}
 		return ctrl.Result{}, ignoreConflict(ctx, r.writeStatus(ctx, rel, plan.Status))
 	}
@@ -147,23 +91,26 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := a.traffic(ctx, kids, plan); err != nil {
 		return ctrl.Result{}, ignoreConflict(ctx, err)
 	}
+	events := plan.Events
 	if plan.Status.ActiveColor != rel.Status.ActiveColor {
 		if err := r.writeStatus(ctx, rel, plan.Status); err != nil {
 			return ctrl.Result{}, ignoreConflict(ctx, err)
 		}
+		// The status now records the decision's transitions: tell them, as
+		// the next pass decides from that status and will not see them again.
+		r.record(ctx, decided, events...)
+		events = nil
 	}
 	if err := a.rest(ctx, kids, plan); err != nil {
 		return ctrl.Result{}, ignoreConflict(ctx, err)
 	}
-	events := append(plan.Events, bluegreen.Report(decided, &plan.Status, a.problems, now)...)
+	events = append(events, bluegreen.Report(decided, &plan.Status, a.problems, now)...)
 	if err := r.writeStatus(ctx, rel, plan.Status); err != nil {
 		return ctrl.Result{}, ignoreConflict(ctx, err)
 	}
 	switched := decided.Status.ActiveColor != "" && decided.Status.ActiveColor != plan.Status.ActiveColor
 	r.Metrics.Observe(rel, plan.Status, switched, begin)
-	for _, e := range events {
-		r.record(decided, e)
-	}
+	r.record(ctx, decided, events...)
 	requeue := plan.RequeueAfter
 	if len(a.problems) > 0 && (requeue == 0 || requeue > problemRequeue) {
 		requeue = problemRequeue

@@ -7,7 +7,6 @@ import (
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -127,7 +126,7 @@ var _ = Describe("Migrations and post-switch Jobs", func() {
 		Expect(k8sClient.Delete(ctx, migrationJob(name), client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
 
 		By("a new operator process, reading everything from the API server, reconciles")
-		fresh := &MagentoReleaseReconciler{Client: k8sClient, APIReader: k8sClient, Recorder: events.NewFakeRecorder(100), Clock: fakeClock}
+		fresh := &MagentoReleaseReconciler{Client: k8sClient, APIReader: k8sClient, Clock: fakeClock}
 		for range 3 {
 			_, err := fresh.Reconcile(ctx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(rel)})
 			Expect(err).NotTo(HaveOccurred())

@@ -72,7 +72,6 @@ var _ = BeforeSuite(func() {
 	r := &MagentoReleaseReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("magento-operator"),
 		Clock:     fakeClock,
 		Metrics:   metrics.NewRecorder(),
 	}

@@ -128,7 +128,8 @@ func (r *recorder) violate(format string, args ...any) {
 
 // watchRules starts watches that check, at every change: the EndpointSlices
 // of <name> and <name>-php-fpm hold ready endpoints of one slot only, and
-// cron pods never exist in both slots.
+// cron pods never exist in both slots, nor consumer pods (terminating ones
+// included: a pod counts until it is deleted).
 func watchRules(rel *v1alpha1.MagentoRelease) *recorder {
 	r := &recorder{}
 	colorOf := func(pod string) string { // <name>-<component>-<color>-<rs hash>-<pod hash>
@@ -155,25 +156,31 @@ func watchRules(rel *v1alpha1.MagentoRelease) *recorder {
 			r.violate("EndpointSlice %s had ready endpoints of %v", s.Name, colors)
 		}
 	})
-	cronPods := map[string]string{} // pod name → color
+	writerPods := map[string]map[string]string{string(specs.Cron): {}, string(specs.Consumer): {}} // component → pod name → color
 	r.watch(&corev1.PodList{}, rel.Namespace, func(ev watch.Event) {
 		p, ok := ev.Object.(*corev1.Pod)
-		if !ok || p.Labels[specs.LabelComponent] != string(specs.Cron) {
+		if !ok {
+			return
+		}
+		comp := p.Labels[specs.LabelComponent]
+		pods, writer := writerPods[comp]
+		if !writer {
 			return
 		}
 		r.mu.Lock()
 		if ev.Type == watch.Deleted {
-			delete(cronPods, p.Name)
+			delete(pods, p.Name)
 		} else {
-			cronPods[p.Name] = p.Labels[specs.LabelColor]
+			pods[p.Name] = p.Labels[specs.LabelColor]
 		}
 		colors := map[string]bool{}
-		for _, c := range cronPods {
+		for _, c := range pods {
 			colors[c] = true
 		}
+		seen := fmt.Sprint(pods)
 		r.mu.Unlock()
 		if len(colors) > 1 {
-			r.violate("cron pods in both slots: %v", cronPods)
+			r.violate("%s pods in both slots: %s", comp, seen)
 		}
 	})
 	return r
