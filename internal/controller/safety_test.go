@@ -226,7 +226,10 @@ var _ = Describe("Objects in the way (rule 11)", func() {
 		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
 		Eventually(func() string { rollOutAll(rel); return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
 		Eventually(func() int64 { return get(rel).Status.ObservedGeneration }, timeout, interval).Should(Equal(get(rel).Generation))
-		Eventually(func() bool { rollOutAll(rel); return meta.IsStatusConditionTrue(get(rel).Status.Conditions, v1alpha1.ConditionReady) },
+		Eventually(func() bool {
+			rollOutAll(rel)
+			return meta.IsStatusConditionTrue(get(rel).Status.Conditions, v1alpha1.ConditionReady)
+		},
 			timeout, interval).Should(BeTrue())
 		Expect(condition(rel, v1alpha1.ConditionDegraded).Reason).To(Equal("NameConflict"))
 		// The other release keeps its Service and stays Ready.
@@ -384,7 +387,7 @@ func denyPostSwitchJobs(ns string) []client.Object {
 			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
 				RuleWithOperations: admissionregistrationv1.RuleWithOperations{
 					Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-					Rule: admissionregistrationv1.Rule{APIGroups: []string{"batch"}, APIVersions: []string{"v1"}, Resources: []string{"jobs"}},
+					Rule:       admissionregistrationv1.Rule{APIGroups: []string{"batch"}, APIVersions: []string{"v1"}, Resources: []string{"jobs"}},
 				},
 			}}},
 			Validations: []admissionregistrationv1.Validation{{
