@@ -145,10 +145,17 @@ func (d *decision) decideActive() {
 		ready, why = d.migrated(d.desired)
 	}
 	if !ready {
-		deadline := d.st.SwitchStartTime.Add(d.deadline())
+		// The deadline counts from the request, or from a later deploy of
+		// the target (a fix pushed to it restarts the clock).
+		start := d.st.SwitchStartTime.Time
+		if ss := d.st.SlotStatus(d.desired); ss != nil && ss.DeployedTime != nil && ss.DeployedTime.After(start) {
+			start = ss.DeployedTime.Time
+		}
+		deadline := start.Add(d.deadline())
 		if !d.now.Before(deadline) {
 			d.degraded = append(d.degraded, problem{ReasonDeadlineExceeded, fmt.Sprintf(
-				"%s is not ready %s after the switch to it was requested: %s", d.desired, d.deadline(), why)})
+				"%s is not ready %s after the switch to it was requested: %s; traffic stays on %s; deploy a fixed tag, digest or revision to %s, or set spec.activeColor back to %s",
+				d.desired, d.deadline(), why, d.active, d.desired, d.active)})
 		} else {
 			d.wakeAt(deadline)
 		}

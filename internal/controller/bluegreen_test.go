@@ -110,6 +110,11 @@ var _ = Describe("A MagentoRelease", func() {
 		Expect(servicesColor(rel)).To(Equal("blue"), "nothing is flipped past the deadline")
 		Eventually(func() []string { return eventReasons(rel) }, timeout, interval).Should(ContainElement("Degraded"))
 
+		By("following the operator's advice literally: a fixed tag for the target, in one update")
+		Expect(condition(rel, v1alpha1.ConditionDegraded).Message).To(ContainSubstring("deploy a fixed tag, digest or revision to green"))
+		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Green.Tag = "feature-3-fixed" })
+		Eventually(func() string { return image(deployment(rel, specs.PHPFPM, v1alpha1.Green)) }, timeout, interval).
+			Should(HaveSuffix(":feature-3-fixed"))
 		rollOutSlot(rel, v1alpha1.Green)
 		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
 		settle(rel)

@@ -85,7 +85,12 @@ var _ = Describe("kubectl magento", func() {
 		Expect(time.Since(start)).To(BeNumerically("<", 10*time.Second))
 		Expect(servicesColor(rel)).To(Equal("blue"))
 
-		code, _, stderr = run("deploy", "shop", "--tag", "other")
+		By("a deploy during the switch fixes its target, in one update the API accepts")
+		code, out, stderr := run("deploy", "shop", "--tag", "other")
+		Expect(code).To(Equal(0), stderr)
+		Expect(out).To(ContainSubstring("deploying other to green"))
+		Eventually(func() string { return image(deployment(rel, specs.PHPFPM, v1alpha1.Green)) }, timeout, interval).Should(HaveSuffix(":other"))
+		code, _, stderr = run("scale-down-idle", "shop")
 		Expect(code).To(Equal(plugin.ExitError))
 		Expect(stderr).To(ContainSubstring("a switch from blue to green is under way"))
 		code, _, stderr = run("switch", "shop", "--to", "purple")

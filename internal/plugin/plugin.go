@@ -206,7 +206,7 @@ func (o *options) deployCommand() *cobra.Command {
 	var tag, digest, revision string
 	cmd := &cobra.Command{
 		Use:   "deploy RELEASE --tag TAG",
-		Short: "Deploy an image tag to the idle slot (the one that does not serve traffic)",
+		Short: "Deploy an image tag to the slot that does not serve traffic (the target of a pending switch)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, r, err := o.release(cmd.Context(), args[0])
@@ -215,9 +215,7 @@ func (o *options) deployCommand() *cobra.Command {
 			}
 			var idle v1alpha1.Color
 			if err := patch(cmd.Context(), c, r, func(r *v1alpha1.MagentoRelease) error {
-				if idle, err = idleColor(r); err != nil {
-					return err
-				}
+				idle = deployColor(r)
 				s := &v1alpha1.Slot{Tag: tag, Digest: digest, Revision: revision}
 				if r.Spec.Slot(idle) != nil && revision == "" && r.Spec.Slot(idle).Tag == tag && r.Spec.Slot(idle).Digest == digest {
 					s.Revision = r.Spec.Slot(idle).Revision
@@ -231,7 +229,7 @@ func (o *options) deployCommand() *cobra.Command {
 			}); err != nil {
 				return err
 			}
-			fmt.Fprintf(o.streams.Out, "deploying %s to %s (idle); switch with: kubectl magento switch %s --to %s\n", tag, idle, r.Name, idle)
+			fmt.Fprintf(o.streams.Out, "deploying %s to %s (not serving traffic); switch with: kubectl magento switch %s --to %s\n", tag, idle, r.Name, idle)
 			return nil
 		},
 	}
@@ -245,10 +243,20 @@ func (o *options) deployCommand() *cobra.Command {
 // idleColor is the slot that neither serves nor is asked to serve.
 func idleColor(r *v1alpha1.MagentoRelease) (v1alpha1.Color, error) {
 	if r.Status.ActiveColor != "" && r.Status.ActiveColor != r.Spec.ActiveColor {
-		return "", fmt.Errorf("a switch from %s to %s is under way: both slots are live; wait for it or call it off",
+		return "", fmt.Errorf("a switch from %s to %s is under way: wait for it or call it off",
 			r.Status.ActiveColor, r.Spec.ActiveColor)
 	}
 	return r.Spec.ActiveColor.Other(), nil
+}
+
+// deployColor is the slot a deploy goes to: the one that does not serve
+// traffic. During a switch that is its target, so a fix for a target that
+// failed its migration or never became ready is one deploy.
+func deployColor(r *v1alpha1.MagentoRelease) v1alpha1.Color {
+	if r.Status.ActiveColor != "" {
+		return r.Status.ActiveColor.Other()
+	}
+	return r.Spec.ActiveColor.Other()
 }
 
 type waitFlags struct {
