@@ -121,6 +121,13 @@ func TestHealth(t *testing.T) {
 		"not ready and not progressing": {release(2, 2, cond("Ready", "False", "blue serves traffic but is not available yet"),
 			cond("Progressing", "False", "-"), cond("Degraded", "False", "-")), "Progressing", "blue serves traffic but is not available yet"},
 		"no conditions": {release(1, 1), "Progressing", "Waiting for the release to become ready"},
+		"the serving slot unavailable past its deadline ends Progressing": {release(2, 2,
+			cond("Ready", "False", "blue serves traffic but is not available yet"), cond("Progressing", "False", "-"),
+			cond("Degraded", "True", "blue serves traffic but has not been available for 10m0s: php-fpm is not available")),
+			"Degraded", "blue serves traffic but has not been available for 10m0s: php-fpm is not available"},
+		"a child in the way": {release(2, 2, cond("Ready", "False", "x"), cond("Progressing", "False", "-"),
+			cond("Degraded", "True", "Service shop already exists and it is not this release's (no controller reference to it); delete or rename it, or give this release another name")),
+			"Degraded", "Service shop already exists and it is not this release's (no controller reference to it); delete or rename it, or give this release another name"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -75,8 +75,8 @@ func watchWriters(rel *v1alpha1.MagentoRelease) *writerTimeline {
 			if live[comp] == nil {
 				live[comp] = map[string]string{}
 			}
-			switch {
-			case ev.Type == watch.Deleted:
+			switch ev.Type {
+			case watch.Deleted:
 				delete(live[comp], p.Name)
 				remaining := 0
 				for _, c := range live[comp] {

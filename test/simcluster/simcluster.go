@@ -221,7 +221,7 @@ func (c *Cluster) startControllers(opts Options, kubeconfigs map[string]string, 
 // featureGates is the --feature-gates flag for gates, sorted; an empty map
 // gives the flag with no gates, which changes nothing.
 func featureGates(gates map[string]bool) string {
-	var kv []string
+	kv := make([]string, 0, len(gates))
 	for name, on := range gates {
 		kv = append(kv, name+"="+strconv.FormatBool(on))
 	}
