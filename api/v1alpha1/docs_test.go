@@ -59,15 +59,7 @@ func TestDocsCoverEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config/crd/bases/magento.ops.dev_magentoreleases.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	crd := &apiextensionsv1.CustomResourceDefinition{}
-	if err := yaml.Unmarshal(raw, crd); err != nil {
-		t.Fatal(err)
-	}
-	root := crd.Spec.Versions[0].Schema.OpenAPIV3Schema
+	root := generatedCRD(t).Spec.Versions[0].Schema.OpenAPIV3Schema
 
 	lines := strings.Split(string(doc), "\n")
 	rowOf := func(path string) string {
@@ -110,4 +102,18 @@ func TestDocsCoverEveryField(t *testing.T) {
 			t.Errorf("docs/api.md: `%s` should document default `%s`: %s", p, want, row)
 		}
 	}
+}
+
+// generatedCRD reads the CRD controller-gen wrote.
+func generatedCRD(t *testing.T) *apiextensionsv1.CustomResourceDefinition {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config/crd/bases/magento.ops.dev_magentoreleases.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	if err := yaml.Unmarshal(raw, crd); err != nil {
+		t.Fatal(err)
+	}
+	return crd
 }

@@ -2,19 +2,15 @@ package v1alpha1_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"sigs.k8s.io/yaml"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
-	"github.com/magento-operator/magento-operator/internal/testenv"
 )
 
 // postSwitchSuffix is the suffix of the longest child name, the post-switch
@@ -65,14 +61,7 @@ func TestChildNamesFitForTheLongestName(t *testing.T) {
 // the generated CRD and MaxNameLength drift apart (markers cannot refer to a
 // Go constant, so the number is written twice).
 func TestNameRuleMatchesMaxNameLength(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config/crd/bases/magento.ops.dev_magentoreleases.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	crd := &apiextensionsv1.CustomResourceDefinition{}
-	if err := yaml.Unmarshal(raw, crd); err != nil {
-		t.Fatal(err)
-	}
+	crd := generatedCRD(t)
 	var found []apiextensionsv1.ValidationRule
 	for _, rule := range crd.Spec.Versions[0].Schema.OpenAPIV3Schema.XValidations {
 		if strings.Contains(rule.Rule, "self.metadata.name") {

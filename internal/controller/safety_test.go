@@ -79,6 +79,15 @@ func rollOutAll(rel *v1alpha1.MagentoRelease) {
 	}
 }
 
+// settledRelease creates another release in ns and waits until it is Ready.
+func settledRelease(ns, name string) *v1alpha1.MagentoRelease {
+	other := newRelease(ns)
+	other.Name = name
+	Expect(k8sClient.Create(ctx, other)).To(Succeed())
+	settle(other)
+	return other
+}
+
 var _ = Describe("Traffic is what the Services serve (rule 10)", func() {
 	var rel *v1alpha1.MagentoRelease
 
@@ -213,10 +222,7 @@ var _ = Describe("Objects in the way (rule 11)", func() {
 	})
 
 	It("lets one release's conflict block neither itself nor the other: shop and shop-preview", func() {
-		other := newRelease(rel.Namespace)
-		other.Name = "shop-preview"
-		Expect(k8sClient.Create(ctx, other)).To(Succeed())
-		settle(other)
+		other := settledRelease(rel.Namespace, "shop-preview")
 
 		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
 		settle(rel)
@@ -238,11 +244,9 @@ var _ = Describe("Objects in the way (rule 11)", func() {
 	})
 
 	It("is never Ready when another release holds the php-fpm Service its nginx would call", func() {
-		other := newRelease(rel.Namespace)
-		other.Name = "shop-php-fpm-blue"
-		Expect(k8sClient.Create(ctx, other)).To(Succeed())
-		settle(other)
+		other := settledRelease(rel.Namespace, "shop-php-fpm-blue")
 		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
+		DeferCleanup(func() { Expect(condition(other, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue)) })
 		Expect(degradedFor(rel, "NameConflict")).To(ContainSubstring("Service shop-php-fpm-blue already exists and it belongs to MagentoRelease shop-php-fpm-blue"))
 		rollOutAll(rel)
 		neverReady(rel)

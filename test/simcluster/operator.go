@@ -74,8 +74,12 @@ func (c *Cluster) NewOperator(binary string, args ...string) *Operator {
 	return &Operator{cluster: c, binary: binary, args: args}
 }
 
-// Start starts the manager; its log goes to <dir>/operator.log.
+// Start starts the manager unless it runs already; its log goes to
+// <dir>/operator.log.
 func (o *Operator) Start() error {
+	if o.proc != nil {
+		return nil
+	}
 	log, err := os.OpenFile(filepath.Join(o.cluster.Dir, "operator.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
