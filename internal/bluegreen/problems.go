@@ -41,9 +41,16 @@ func Report(rel *v1alpha1.MagentoRelease, st *v1alpha1.MagentoReleaseStatus, pro
 		}
 	}
 	set := func(t string, status metav1.ConditionStatus, reason, msg string) {
+		// The decision set the condition from the release's status; keep
+		// the time of the last real transition, or every pass writes.
+		at := metav1.NewTime(now)
+		if old := meta.FindStatusCondition(rel.Status.Conditions, t); old != nil && old.Status == status {
+			at = old.LastTransitionTime
+		}
+		meta.RemoveStatusCondition(&st.Conditions, t)
 		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
 			Type: t, Status: status, Reason: reason, Message: msg,
-			ObservedGeneration: rel.Generation, LastTransitionTime: metav1.NewTime(now),
+			ObservedGeneration: rel.Generation, LastTransitionTime: at,
 		})
 	}
 	msg := strings.Join(msgs, "; ")
