@@ -101,9 +101,9 @@ func (a *applier) rest(ctx context.Context, k *children, plan bluegreen.Plan) er
 
 // slot makes one slot's objects what its plan says; a nil plan deletes them.
 func (a *applier) slot(ctx context.Context, k *children, color v1alpha1.Color, plan *bluegreen.SlotPlan, serving bool) error {
-	// Deployments first in thought: a deploy is tried on the API server
-	// (dry run) before anything of the slot is written, so a refused spec
-	// leaves nothing half-applied.
+	// A deploy — every write that sets a pod template — is tried on the API
+	// server first (a dry run), and written only when all of it would be
+	// taken: a refused spec leaves no slot half on one version, half on the other.
 	writes, err := a.deploymentWrites(ctx, k, color, plan)
 	if err != nil {
 		return err
