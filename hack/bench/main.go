@@ -504,7 +504,8 @@ func children(r *v1alpha1.MagentoRelease) ([]client.Object, error) {
 		}
 		out = append(out, specs.SlotService(r, color), specs.PDB(r, color, specs.Web), specs.PDB(r, color, specs.PHPFPM))
 	}
-	out = append(out, specs.ActiveService(r, specs.Web, specs.Switch{Color: v1alpha1.Blue}), specs.ActiveService(r, specs.PHPFPM, specs.Switch{Color: v1alpha1.Blue}),
+	live := specs.Switch{Color: v1alpha1.Blue}
+	out = append(out, specs.ActiveService(r, specs.Web, live), specs.ActiveService(r, specs.PHPFPM, live),
 		specs.PreviewService(r, v1alpha1.Green))
 	for _, o := range out {
 		o.SetOwnerReferences(nil) // the floor has no UID to point at; ownership is not what is timed

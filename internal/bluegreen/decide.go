@@ -154,7 +154,8 @@ func (d *decision) decideActive() {
 		deadline := start.Add(d.deadline())
 		if !d.now.Before(deadline) {
 			d.degraded = append(d.degraded, problem{ReasonDeadlineExceeded, fmt.Sprintf(
-				"%s is not ready %s after the switch to it was requested: %s; traffic stays on %s; deploy a fixed tag, digest or revision to %s, or set spec.activeColor back to %s",
+				"%s is not ready %s after the switch to it was requested: %s; traffic stays on %s; "+
+					"deploy a fixed tag, digest or revision to %s, or set spec.activeColor back to %s",
 				d.desired, d.deadline(), why, d.active, d.desired, d.active)})
 		} else {
 			d.wakeAt(deadline)
@@ -341,18 +342,7 @@ func (d *decision) decideSlot(c v1alpha1.Color) {
 	ss := d.slotStatus(c)
 	version, render := d.slotVersion(spec, obs, serving)
 	if render {
-		t := ceil(d.now)
-		if prev == nil || prev.DeployedTime == nil || (v1alpha1.Slot{Tag: prev.Tag, Digest: prev.Digest, Revision: prev.Revision}) != version {
-			// A new version: its migration is still to run.
-			ss.DeployedTime, ss.RolloutStartTime = &t, nil
-			ss.Migrated, ss.MigrationFailed = false, false
-		}
-		// A status that already records this rollout means the Deployments
-		// read were older than the status (a lagging cache): no new Event.
-		if ss.RolloutStartTime == nil {
-			ss.RolloutStartTime = &t
-			d.event(false, EventDeploying, "Deploying %s to %s", versionString(&version), c)
-		}
+		d.deploy(c, prev, ss, version)
 	}
 	ss.Tag, ss.Digest, ss.Revision = version.Tag, version.Digest, version.Revision
 	ss.Outdated = obs.Outdated && !render
@@ -388,6 +378,22 @@ func (d *decision) decideSlot(c v1alpha1.Color) {
 	ss.Ready = !down && !render && slotReady(obs, plan)
 	d.slotState(c, ss, serving, down, target)
 	d.watchLive(c, ss, obs, plan, serving)
+}
+
+// deploy records that slot c is rendered at version.
+func (d *decision) deploy(c v1alpha1.Color, prev, ss *v1alpha1.SlotStatus, version v1alpha1.Slot) {
+	t := ceil(d.now)
+	if prev == nil || prev.DeployedTime == nil || (v1alpha1.Slot{Tag: prev.Tag, Digest: prev.Digest, Revision: prev.Revision}) != version {
+		// A new version: its migration is still to run.
+		ss.DeployedTime, ss.RolloutStartTime = &t, nil
+		ss.Migrated, ss.MigrationFailed = false, false
+	}
+	// A status that already records this rollout means the Deployments
+	// read were older than the status (a lagging cache): no new Event.
+	if ss.RolloutStartTime == nil {
+		ss.RolloutStartTime = &t
+		d.event(false, EventDeploying, "Deploying %s to %s", versionString(&version), c)
+	}
 }
 
 // watchLive reports the serving slot unavailable past the progress deadline

@@ -61,7 +61,8 @@ func Report(rel *v1alpha1.MagentoRelease, st *v1alpha1.MagentoReleaseStatus, pro
 	set(v1alpha1.ConditionDegraded, metav1.ConditionTrue, problems[0].Reason, msg)
 	if ready := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady); serving != nil && ready != nil &&
 		ready.Reason != ReasonSwitchPending {
-		set(v1alpha1.ConditionReady, metav1.ConditionFalse, serving.Reason, string(st.ActiveColor)+" serves traffic but a child it needs is not in place: "+serving.Message)
+		set(v1alpha1.ConditionReady, metav1.ConditionFalse, serving.Reason,
+			string(st.ActiveColor)+" serves traffic but a child it needs is not in place: "+serving.Message)
 	}
 
 	var old string
@@ -75,4 +76,20 @@ func Report(rel *v1alpha1.MagentoRelease, st *v1alpha1.MagentoReleaseStatus, pro
 		}
 	}
 	return events
+}
+
+// KeepReported carries the release's last report of a child in the way or
+// refused (Degraded and Ready with reason NameConflict or ChildRejected) into
+// st, for a status written before the pass has applied everything again
+// (right after a switch): a report is withdrawn only by a pass that found
+// the problem gone, never by one that has not looked yet.
+func KeepReported(rel *v1alpha1.MagentoRelease, st *v1alpha1.MagentoReleaseStatus) {
+	for _, t := range []string{v1alpha1.ConditionDegraded, v1alpha1.ConditionReady} {
+		old := meta.FindStatusCondition(rel.Status.Conditions, t)
+		if old != nil && (old.Reason == ReasonNameConflict || old.Reason == ReasonChildRejected) {
+			c := *old
+			c.ObservedGeneration = rel.Generation
+			meta.SetStatusCondition(&st.Conditions, c)
+		}
+	}
 }

@@ -53,3 +53,20 @@ func TestReport(t *testing.T) {
 		t.Errorf("conditions once the problems are gone: %+v", clear.Status.Conditions)
 	}
 }
+
+func TestKeepReported(t *testing.T) {
+	rel := release(blue, &v1, nil, v1alpha1.MagentoReleaseStatus{ActiveColor: blue})
+	in := Input{Release: rel, Slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: none()},
+		Owned: allOwned(rel), Now: t0}
+	plan := Decide(in)
+	Report(rel, &plan.Status, []Problem{{Reason: ReasonNameConflict, Message: "Service shop-preview already exists"}}, t0)
+	rel.Status = plan.Status
+	early := Decide(in).Status
+	KeepReported(rel, &early)
+	if c := meta.FindStatusCondition(early.Conditions, v1alpha1.ConditionDegraded); c.Reason != ReasonNameConflict || c.Status != metav1.ConditionTrue {
+		t.Errorf("the report was dropped before the pass looked again: %+v", c)
+	}
+	if c := meta.FindStatusCondition(early.Conditions, v1alpha1.ConditionReady); c.Status != metav1.ConditionTrue {
+		t.Errorf("Ready %+v: the conflict is not the serving slot's", c)
+	}
+}

@@ -283,14 +283,14 @@ func (a *applier) startJob(ctx context.Context, k *children, j bluegreen.JobPlan
 	return a.judge(ctx, want, false, a.Create(ctx, want, fieldOwner))
 }
 
-// ensure creates want when live is nil, and otherwise updates live when sync
+// ensure creates want when live is nil, and otherwise updates live when fix
 // finds a field that differs from want.
-func ensure[T client.Object](ctx context.Context, a *applier, live, want T, sync func(live, want T), serving bool) error {
+func ensure[T client.Object](ctx context.Context, a *applier, live, want T, fix func(live, want T), serving bool) error {
 	if reflect.ValueOf(live).IsNil() {
 		return a.judge(ctx, want, serving, a.Create(ctx, want, fieldOwner))
 	}
 	upd := live.DeepCopyObject().(T)
-	sync(upd, want)
+	fix(upd, want)
 	syncMeta(upd, want)
 	if equality.Semantic.DeepEqual(live, upd) {
 		return nil

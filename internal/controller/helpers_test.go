@@ -125,7 +125,7 @@ func settle(rel *v1alpha1.MagentoRelease) {
 	Eventually(func(g Gomega) {
 		for _, color := range v1alpha1.Colors {
 			for _, comp := range specs.SlotComponents {
-				if d := deployment(rel, comp, color); d != nil && !deploymentState(d).Ready {
+				if d := deployment(rel, comp, color); d != nil && !deploymentState(d, 0).Ready {
 					rollOut(d)
 				}
 			}
@@ -137,7 +137,7 @@ func settle(rel *v1alpha1.MagentoRelease) {
 		for _, color := range v1alpha1.Colors {
 			for _, comp := range specs.SlotComponents {
 				if d := deployment(rel, comp, color); d != nil {
-					g.Expect(deploymentState(d).Ready).To(BeTrue(), "%s not rolled out", d.Name)
+					g.Expect(deploymentState(d, 0).Ready).To(BeTrue(), "%s not rolled out", d.Name)
 				}
 			}
 		}

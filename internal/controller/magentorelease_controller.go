@@ -93,7 +93,9 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	events := plan.Events
 	if plan.Status.ActiveColor != rel.Status.ActiveColor {
-		if err := r.writeStatus(ctx, rel, plan.Status); err != nil {
+		early := plan.Status.DeepCopy()
+		bluegreen.KeepReported(decided, early)
+		if err := r.writeStatus(ctx, rel, *early); err != nil {
 			return ctrl.Result{}, ignoreConflict(ctx, err)
 		}
 		// The status now records the decision's transitions: tell them, as

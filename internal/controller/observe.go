@@ -98,7 +98,7 @@ func (k *children) input(rel *v1alpha1.MagentoRelease, now metav1.Time) bluegree
 			if d == nil {
 				continue
 			}
-			obs.Deployments[comp] = deploymentState(d)
+			obs.Deployments[comp] = deploymentState(d, k.pods[d.Name])
 			if outdated(rel, color, comp, d) {
 				obs.Outdated = true
 			}
@@ -145,8 +145,9 @@ func jobState(j *batchv1.Job) bluegreen.JobState {
 	return bluegreen.JobRunning
 }
 
-// deploymentState reads rule 1 of the contract off a Deployment.
-func deploymentState(d *appsv1.Deployment) *bluegreen.DeploymentState {
+// deploymentState reads rule 1 of the contract off a Deployment; pods is the
+// number of its pods the pod cache holds (cron and consumers only).
+func deploymentState(d *appsv1.Deployment, pods int32) *bluegreen.DeploymentState {
 	want := ptr.Deref(d.Spec.Replicas, 1)
 	s := d.Status
 	current := s.ObservedGeneration >= d.Generation
@@ -155,7 +156,7 @@ func deploymentState(d *appsv1.Deployment) *bluegreen.DeploymentState {
 		SpecReplicas: want,
 		// Rule 13: status.terminatingReplicas is only filled in where a
 		// feature gate is on; the pods the operator sees count too.
-		Pods:     max(s.Replicas+ptr.Deref(s.TerminatingReplicas, 0), observedPods(d)),
+		Pods:     max(s.Replicas+ptr.Deref(s.TerminatingReplicas, 0), pods),
 		Current:  current,
 		Ready:    current && s.UpdatedReplicas == want && s.AvailableReplicas == want && s.Replicas == want,
 		NeverRan: d.Generation == 1 && want == 0,

@@ -3,9 +3,7 @@ package controller
 import (
 	"context"
 	"maps"
-	"strconv"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -82,15 +80,8 @@ var writerPodEvents = builder.WithPredicates(predicate.Funcs{
 	},
 })
 
-// observedPodsKey carries, on the reconcile's own copy of a cron or consumer
-// Deployment, the number of its pods seen in the pod cache, for
-// deploymentState. It lives only in memory: the copies are never written
-// back (a replica patch is the difference between two copies that both carry it).
-const observedPodsKey = "magento.ops.dev/observed-pods"
-
 // observePods counts the release's cron and consumer pods that exist,
-// terminating ones included, by the name of their Deployment, into k.pods,
-// and marks each of k's Deployments with its count (see observedPodsKey).
+// terminating ones included, by the name of their Deployment, into k.pods.
 func (k *children) observePods(ctx context.Context, c client.Reader, rel *v1alpha1.MagentoRelease) error {
 	list := &metav1.PartialObjectMetadataList{}
 	list.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
@@ -106,21 +97,5 @@ func (k *children) observePods(ctx context.Context, c client.Reader, rel *v1alph
 		}
 		k.pods[specs.SlotName(rel, comp, color)]++
 	}
-	for name, d := range k.deployments {
-		if d.Annotations == nil {
-			d.Annotations = map[string]string{}
-		}
-		d.Annotations[observedPodsKey] = strconv.Itoa(int(k.pods[name]))
-	}
 	return nil
-}
-
-// observedPods is the number of the Deployment's pods the pod cache holds,
-// as observePods marked it; 0 for a Deployment it did not mark.
-func observedPods(d *appsv1.Deployment) int32 {
-	n, err := strconv.ParseInt(d.Annotations[observedPodsKey], 10, 32)
-	if err != nil || n < 0 {
-		return 0
-	}
-	return int32(n)
 }

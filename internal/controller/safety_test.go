@@ -72,7 +72,7 @@ func neverReady(rel *v1alpha1.MagentoRelease) {
 func rollOutAll(rel *v1alpha1.MagentoRelease) {
 	for _, color := range v1alpha1.Colors {
 		for _, comp := range specs.SlotComponents {
-			if d := deployment(rel, comp, color); d != nil && !deploymentState(d).Ready {
+			if d := deployment(rel, comp, color); d != nil && !deploymentState(d, 0).Ready {
 				rollOut(d)
 			}
 		}

@@ -91,7 +91,7 @@ var _ = Describe("A release on the simulated cluster", func() {
 		By("calling the switch off")
 		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Blue })
 		Eventually(func() string {
-			return string(meta.FindStatusCondition(get(rel).Status.Conditions, v1alpha1.ConditionProgressing).Reason)
+			return meta.FindStatusCondition(get(rel).Status.Conditions, v1alpha1.ConditionProgressing).Reason
 		}, timeout, interval).ShouldNot(Equal("Switching"))
 		violations, _ := rules.finish()
 		Expect(violations).To(BeEmpty())
