@@ -120,9 +120,16 @@ func (d *decision) decideActive() {
 	}
 	d.st.ActiveColor = d.active
 	if !d.sw.Time.IsZero() && !d.recorded(d.sw) {
-		// The Services were switched but the status never said so (the
-		// operator stopped between the two writes): record it now.
-		d.record(d.sw)
+		if d.r.Status.ActiveColor == "" {
+			// The status was lost: take the record over, without telling
+			// of a switch that was told when it happened.
+			at := metav1.NewTime(d.sw.Time.Truncate(time.Second))
+			d.st.LastSwitchTime = &at
+		} else {
+			// The Services were switched but the status never said so (the
+			// operator stopped between the two writes): record it now.
+			d.record(d.sw)
+		}
 	}
 	if d.active == d.desired {
 		d.st.SwitchStartTime = nil

@@ -603,6 +603,19 @@ func TestDecide(t *testing.T) {
 				},
 			},
 		},
+		"a lost status takes the Services' record over without telling of a switch again": {
+			rel:     withPostSwitch(release(grn, &v1, &v2, v1alpha1.MagentoReleaseStatus{})),
+			slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 0, 0, true), grn: slot(v2, 2, 3, 1, 1, true)},
+			traffic: onServices(grn, hourAgo),
+			want: want{
+				active: grn, preview: blue, ready: ReasonAvailable, requeue: time.Hour,
+				check: func(t *testing.T, p Plan) {
+					if !p.Status.LastSwitchTime.Equal(mt(hourAgo)) || len(p.Jobs) != 0 || p.Status.PostSwitchJobPending {
+						t.Errorf("last switch %v, jobs %+v", p.Status.LastSwitchTime, p.Jobs)
+					}
+				},
+			},
+		},
 		"Services moved by hand are set back to the operator's record": {
 			rel:     release(blue, &v1, &v2, active(blue, switchedAt(hourAgo))),
 			slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
