@@ -36,9 +36,16 @@ const (
 	servedGracePeriodSeconds   = 60
 	cronGracePeriodSeconds     = 300
 	consumerGracePeriodSeconds = 120
-	// drainSeconds is how long a stopping web or php-fpm pod keeps serving
-	// while endpoint updates reach every proxy.
-	drainSeconds = 10
+	// webDrainSeconds is how long a stopping nginx keeps accepting while the
+	// endpoint update reaches every proxy (kube-proxy syncs at most once a
+	// second; a connection DNAT'ed just before must still be answered).
+	webDrainSeconds = 10
+	// fpmDrainSeconds is how long a stopping php-fpm keeps serving: longer
+	// than nginx's drain plus the requests nginx finishes after it, so nginx
+	// never passes a request to a php-fpm that has gone (a 502). When a whole
+	// slot stops at once (an idle scale-down), web drains first, then php-fpm;
+	// a trial with both tiers stopping after the same delay gave 502s.
+	fpmDrainSeconds = webDrainSeconds + 20
 )
 
 // Deployment is the desired Deployment of one component of one slot, rendered
@@ -178,7 +185,7 @@ func webContainer(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1al
 		LivenessProbe:  probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 6),
 		// Keep serving while endpoints drop the pod, then stop gracefully.
 		Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
-			Command: []string{shell, "-c", fmt.Sprintf("sleep %d; nginx -s quit; sleep 30", drainSeconds)},
+			Command: []string{shell, "-c", fmt.Sprintf("sleep %d; nginx -s quit; sleep 30", webDrainSeconds)},
 		}}},
 		SecurityContext: containerSecurityContext(),
 	}, nil
@@ -196,7 +203,7 @@ func phpFPMContainer(r *v1alpha1.MagentoRelease, version v1alpha1.Slot) (corev1.
 	// Keep serving while nginx stops sending, then let php-fpm finish the
 	// requests under way (SIGQUIT is its graceful stop).
 	c.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
-		Command: []string{shell, "-c", fmt.Sprintf("sleep %d; kill -QUIT 1; sleep 30", drainSeconds)},
+		Command: []string{shell, "-c", fmt.Sprintf("sleep %d; kill -QUIT 1; sleep 30", fpmDrainSeconds)},
 	}}}
 	return c, nil
 }

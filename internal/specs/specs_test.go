@@ -328,3 +328,22 @@ func TestSwitchAnnotation(t *testing.T) {
 		t.Error("a Service without the annotation has a switch")
 	}
 }
+
+// TestDrainOrder: when a slot stops, php-fpm outlives nginx's drain, and both
+// fit in the grace period.
+func TestDrainOrder(t *testing.T) {
+	r := testRelease()
+	preStop := func(c Component) string {
+		tmpl, err := PodTemplate(r, v1alpha1.Blue, c, *r.Spec.Blue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(tmpl.Spec.Containers[0].Lifecycle.PreStop.Exec.Command, " ")
+	}
+	if web, fpm := preStop(Web), preStop(PHPFPM); !strings.Contains(web, "sleep 10; nginx -s quit") || !strings.Contains(fpm, "sleep 30; kill -QUIT 1") {
+		t.Errorf("web %q, php-fpm %q", web, fpm)
+	}
+	if fpmDrainSeconds <= webDrainSeconds || fpmDrainSeconds+30 > servedGracePeriodSeconds {
+		t.Errorf("php-fpm drains %ds, web %ds, grace %ds", fpmDrainSeconds, webDrainSeconds, servedGracePeriodSeconds)
+	}
+}
