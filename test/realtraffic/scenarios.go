@@ -1,0 +1,276 @@
+// Package realtraffic runs the operator's blue/green scenarios under real
+// load on the real single-node cluster (test/realcluster) and counts the
+// requests that failed and the ones the old slot answered after a switch.
+package realtraffic
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/loadgen"
+)
+
+// Env is what a scenario needs of the cluster.
+type Env struct {
+	Client client.Client
+	// InCluster returns a command that runs inside the cluster's network
+	// namespace, where Service addresses route.
+	InCluster func(ctx context.Context, name string, args ...string) *exec.Cmd
+	// Loadgen is the path of the hack/loadgen binary.
+	Loadgen string
+	// Rate is requests per second.
+	Rate int
+	// Timeout bounds each wait for the operator.
+	Timeout time.Duration
+	Logf    func(format string, args ...any)
+}
+
+// Result is one scenario's outcome.
+type Result struct {
+	Scenario  string
+	KeepAlive bool
+	Requests  int
+	Failed    int
+	// OldAfterSwitch counts the answers the old slot gave after the
+	// Services had moved away from it.
+	OldAfterSwitch int
+	Report         loadgen.Report
+}
+
+// Line is the line `make test-real` prints for the result.
+func (r Result) Line() string {
+	return fmt.Sprintf("real traffic: %s: %d requests, %d failed, %d answered by the old slot after the switch",
+		r.Scenario, r.Requests, r.Failed, r.OldAfterSwitch)
+}
+
+// load is a running load generator.
+type load struct {
+	cmd   *exec.Cmd
+	marks io.WriteCloser
+	out   *strings.Builder
+}
+
+// startLoad starts the load generator against the release's public Service.
+func (e Env) startLoad(ctx context.Context, rel *v1alpha1.MagentoRelease, keepAlive bool) (*load, error) {
+	svc := &corev1.Service{}
+	if err := e.Client.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: rel.Name}, svc); err != nil {
+		return nil, err
+	}
+	url := "http://" + svc.Spec.ClusterIP + "/"
+	cmd := e.InCluster(ctx, e.Loadgen, "-url", url, fmt.Sprintf("-rate=%d", e.Rate), fmt.Sprintf("-keepalive=%t", keepAlive),
+		"-max-duration=20m")
+	marks, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	l := &load{cmd: cmd, marks: marks, out: &strings.Builder{}}
+	cmd.Stdout = l.out
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *load) mark(name string) error {
+	_, err := fmt.Fprintln(l.marks, name)
+	return err
+}
+
+func (l *load) stop() (loadgen.Report, error) {
+	_ = l.marks.Close()
+	if err := l.cmd.Wait(); err != nil {
+		return loadgen.Report{}, fmt.Errorf("load generator: %w", err)
+	}
+	var r loadgen.Report
+	err := json.NewDecoder(bufio.NewReader(strings.NewReader(l.out.String()))).Decode(&r)
+	return r, err
+}
+
+// Step is one action of a scenario, run while the load runs; it marks the
+// steps the report counts by.
+type Step func(ctx context.Context, e Env, rel *v1alpha1.MagentoRelease, mark func(string) error) error
+
+// Run runs steps under load and sums the report. Answers by the old slot
+// after a switch are those in steps named "switched <from>-><to> …" answered by <from>.
+func (e Env) Run(ctx context.Context, scenario string, keepAlive bool, rel *v1alpha1.MagentoRelease, steps ...Step) (Result, error) {
+	l, err := e.startLoad(ctx, rel, keepAlive)
+	if err != nil {
+		return Result{}, err
+	}
+	var runErr error
+	for _, s := range steps {
+		if runErr = s(ctx, e, rel, l.mark); runErr != nil {
+			break
+		}
+	}
+	report, err := l.stop()
+	if runErr != nil {
+		return Result{}, runErr
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return summarize(scenario, keepAlive, report), nil
+}
+
+// summarize sums a report: requests and failures of every step, and the
+// answers of the old slot in the steps after a switch ("switched
+// <from>-><to> …") answered by <from>.
+func summarize(scenario string, keepAlive bool, report loadgen.Report) Result {
+	res := Result{Scenario: scenario, KeepAlive: keepAlive, Report: report}
+	tot := report.Totals(nil)
+	res.Requests, res.Failed = tot.Requests, tot.Failed
+	for _, s := range report.Steps {
+		if rest, ok := strings.CutPrefix(s.Name, "switched "); ok {
+			from, _, _ := strings.Cut(rest, "->")
+			res.OldAfterSwitch += s.ByColor[from]
+		}
+	}
+	return res
+}
+
+// Switch asks for a switch to the other slot, marks the moment the Services
+// move ("switched blue->green 3") and waits until the release is Ready there.
+func Switch(n int) Step {
+	return func(ctx context.Context, e Env, rel *v1alpha1.MagentoRelease, mark func(string) error) error {
+		cur, err := e.get(ctx, rel)
+		if err != nil {
+			return err
+		}
+		from := cur.Status.ActiveColor
+		to := from.Other()
+		if err := mark(fmt.Sprintf("asked %s->%s %d", from, to, n)); err != nil {
+			return err
+		}
+		if err := e.change(ctx, rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = to }); err != nil {
+			return err
+		}
+		if err := e.waitFor(ctx, fmt.Sprintf("Services on %s", to), func() (bool, error) {
+			return e.servicesOn(ctx, rel, to)
+		}); err != nil {
+			return err
+		}
+		if err := mark(fmt.Sprintf("switched %s->%s %d", from, to, n)); err != nil {
+			return err
+		}
+		return e.waitFor(ctx, "release Ready on "+string(to), func() (bool, error) { return e.ready(ctx, rel, to) })
+	}
+}
+
+// Wait lets the load run for d in a step of its own.
+func Wait(name string, d time.Duration) Step {
+	return func(ctx context.Context, _ Env, _ *v1alpha1.MagentoRelease, mark func(string) error) error {
+		if err := mark(name); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+			return nil
+		}
+	}
+}
+
+// ScaleDownIdle asks for the idle slot to be scaled down now and waits
+// until its pods are gone.
+func ScaleDownIdle(n int) Step {
+	return func(ctx context.Context, e Env, rel *v1alpha1.MagentoRelease, mark func(string) error) error {
+		if err := mark(fmt.Sprintf("scale-down %d", n)); err != nil {
+			return err
+		}
+		if err := e.change(ctx, rel, func(r *v1alpha1.MagentoRelease) {
+			if r.Annotations == nil {
+				r.Annotations = map[string]string{}
+			}
+			r.Annotations[v1alpha1.AnnotationScaleDownIdle] = time.Now().UTC().Add(time.Second).Format(time.RFC3339)
+		}); err != nil {
+			return err
+		}
+		return e.waitFor(ctx, "idle slot scaled down", func() (bool, error) {
+			cur, err := e.get(ctx, rel)
+			if err != nil {
+				return false, err
+			}
+			idle := cur.Status.SlotStatus(cur.Status.ActiveColor.Other())
+			return idle != nil && idle.State == v1alpha1.SlotScaledDown && e.noPods(ctx, rel, cur.Status.ActiveColor.Other()), nil
+		})
+	}
+}
+
+func (e Env) get(ctx context.Context, rel *v1alpha1.MagentoRelease) (*v1alpha1.MagentoRelease, error) {
+	cur := &v1alpha1.MagentoRelease{}
+	return cur, e.Client.Get(ctx, client.ObjectKeyFromObject(rel), cur)
+}
+
+func (e Env) change(ctx context.Context, rel *v1alpha1.MagentoRelease, mutate func(*v1alpha1.MagentoRelease)) error {
+	return e.waitFor(ctx, "the change of "+rel.Name, func() (bool, error) {
+		cur, err := e.get(ctx, rel)
+		if err != nil {
+			return false, err
+		}
+		mutate(cur)
+		return e.Client.Update(ctx, cur) == nil, nil
+	})
+}
+
+func (e Env) servicesOn(ctx context.Context, rel *v1alpha1.MagentoRelease, c v1alpha1.Color) (bool, error) {
+	for _, name := range []string{rel.Name, rel.Name + "-php-fpm"} {
+		s := &corev1.Service{}
+		if err := e.Client.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: name}, s); err != nil {
+			return false, err
+		}
+		if s.Spec.Selector[specs.LabelColor] != string(c) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func (e Env) ready(ctx context.Context, rel *v1alpha1.MagentoRelease, c v1alpha1.Color) (bool, error) {
+	cur, err := e.get(ctx, rel)
+	if err != nil {
+		return false, err
+	}
+	return cur.Status.ObservedGeneration == cur.Generation && cur.Status.ActiveColor == c &&
+		meta.IsStatusConditionTrue(cur.Status.Conditions, v1alpha1.ConditionReady) &&
+		meta.IsStatusConditionFalse(cur.Status.Conditions, v1alpha1.ConditionProgressing), nil
+}
+
+func (e Env) noPods(ctx context.Context, rel *v1alpha1.MagentoRelease, c v1alpha1.Color) bool {
+	pods := &corev1.PodList{}
+	if err := e.Client.List(ctx, pods, client.InNamespace(rel.Namespace),
+		client.MatchingLabels{specs.LabelInstance: rel.Name, specs.LabelColor: string(c)}); err != nil {
+		return false
+	}
+	return len(pods.Items) == 0
+}
+
+// waitFor polls ok every 100 ms until it says true, or fails after e.Timeout.
+func (e Env) waitFor(ctx context.Context, what string, ok func() (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, e.Timeout)
+	defer cancel()
+	for {
+		done, err := ok()
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w (last error: %v)", what, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
