@@ -274,3 +274,87 @@ func (e Env) waitFor(ctx context.Context, what string, ok func() (bool, error)) 
 		}
 	}
 }
+
+// Deploy deploys tag to the slot that does not serve and waits until it is
+// ready as the preview.
+func Deploy(tag string) Step {
+	return func(ctx context.Context, e Env, rel *v1alpha1.MagentoRelease, mark func(string) error) error {
+		if err := mark("deploy " + tag); err != nil {
+			return err
+		}
+		var idle v1alpha1.Color
+		if err := e.change(ctx, rel, func(r *v1alpha1.MagentoRelease) {
+			idle = r.Status.ActiveColor.Other()
+			s := &v1alpha1.Slot{Tag: tag}
+			if idle == v1alpha1.Blue {
+				r.Spec.Blue = s
+			} else {
+				r.Spec.Green = s
+			}
+		}); err != nil {
+			return err
+		}
+		return e.waitFor(ctx, tag+" ready on "+string(idle), func() (bool, error) {
+			cur, err := e.get(ctx, rel)
+			if err != nil {
+				return false, err
+			}
+			st := cur.Status.SlotStatus(idle)
+			return cur.Status.ObservedGeneration == cur.Generation && st != nil && st.Tag == tag && st.Ready, nil
+		})
+	}
+}
+
+// HeldSwitch deploys tag (one whose pods never become ready) to the slot
+// that does not serve, asks for the switch, checks for hold that traffic
+// stays, then calls the switch off.
+func HeldSwitch(tag string, hold time.Duration) Step {
+	return func(ctx context.Context, e Env, rel *v1alpha1.MagentoRelease, mark func(string) error) error {
+		cur, err := e.get(ctx, rel)
+		if err != nil {
+			return err
+		}
+		serving := cur.Status.ActiveColor
+		if err := mark("bad deploy " + tag); err != nil {
+			return err
+		}
+		if err := e.change(ctx, rel, func(r *v1alpha1.MagentoRelease) {
+			s := &v1alpha1.Slot{Tag: tag}
+			if serving == v1alpha1.Blue {
+				r.Spec.Green = s
+			} else {
+				r.Spec.Blue = s
+			}
+			r.Spec.ActiveColor = serving.Other()
+		}); err != nil {
+			return err
+		}
+		deadline := time.Now().Add(hold)
+		for time.Now().Before(deadline) {
+			on, err := e.servicesOn(ctx, rel, serving)
+			if err != nil {
+				return err
+			}
+			if !on {
+				return fmt.Errorf("traffic left %s for a slot running %s, which is not ready", serving, tag)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if err := mark("called off " + tag); err != nil {
+			return err
+		}
+		return e.change(ctx, rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = serving })
+	}
+}
+
+// KillOperator deletes the operator's pods (its Deployment starts new ones).
+func KillOperator(namespace string, selector map[string]string) Step {
+	return func(ctx context.Context, e Env, _ *v1alpha1.MagentoRelease, mark func(string) error) error {
+		if err := mark("operator killed"); err != nil {
+			return err
+		}
+		grace := int64(0)
+		return e.Client.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(namespace), client.MatchingLabels(selector),
+			&client.DeleteAllOfOptions{DeleteOptions: client.DeleteOptions{GracePeriodSeconds: &grace}})
+	}
+}
