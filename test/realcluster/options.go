@@ -1,0 +1,82 @@
+package realcluster
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/magento-operator/magento-operator/internal/testenv"
+)
+
+// Options say where the binaries are and how to run the cluster.
+type Options struct {
+	// KubeDir holds kube-apiserver, kube-controller-manager, kube-scheduler,
+	// kubelet and kube-proxy (`make real-tools`).
+	KubeDir string
+	// Etcd and CoreDNS are the paths of those binaries.
+	Etcd, CoreDNS string
+	// Containerd, Ctr and Nsenter, Unshare, IP: host tools (`make real-deps`);
+	// found on PATH (and /usr/sbin) when empty.
+	Containerd, Ctr, Nsenter, Unshare, IP string
+	// CNIBinDir holds the CNI plugins bridge, host-local, portmap and
+	// loopback; default /usr/lib/cni (Debian's containernetworking-plugins).
+	CNIBinDir string
+	// Dir is the state directory (certificates, configs, containerd's root,
+	// kubelet's root, logs); empty makes a temporary one, removed by Stop.
+	Dir string
+	// Name names the network namespace, the cgroup root and the CNI
+	// network; default mrel-<pid>. Several clusters need several names.
+	Name string
+	// NodeName is the Node's name; default "realnode".
+	NodeName string
+	// Timeout bounds each wait in Start; default 2 minutes.
+	Timeout time.Duration
+}
+
+// Addresses inside the cluster's network namespace. The namespace has no
+// link to anything outside, so these never meet the host's networks.
+const (
+	NodeIP        = "10.250.0.1" // on the port-less bridge mrelnode0
+	nodeCIDR      = "10.250.0.1/24"
+	PodCIDR       = "10.245.0.0/24" // CNI bridge mrelcni0, gateway .1
+	ServiceCIDR   = "10.97.0.0/24"
+	APIServiceIP  = "10.97.0.1"  // Service kubernetes
+	DNSServiceIP  = "10.97.0.10" // Service kube-system/kube-dns → CoreDNS on NodeIP:53
+	APIPort       = 6443
+	ClusterDomain = "cluster.local"
+)
+
+// DefaultOptions finds the binaries `make real-tools` builds into bin/ (the
+// newest of each). REALCLUSTER_KUBE_DIR, REALCLUSTER_ETCD and
+// REALCLUSTER_COREDNS override them.
+func DefaultOptions() (Options, error) {
+	root := testenv.RepoRoot()
+	newest := func(pattern string) string {
+		m, _ := filepath.Glob(filepath.Join(root, "bin", pattern))
+		if len(m) == 0 {
+			return ""
+		}
+		sort.Strings(m)
+		return m[len(m)-1]
+	}
+	opts := Options{
+		KubeDir: env("REALCLUSTER_KUBE_DIR", newest("k8s-*")),
+		Etcd:    env("REALCLUSTER_ETCD", newest("etcd-*/etcd")),
+		CoreDNS: env("REALCLUSTER_COREDNS", newest("coredns-*")),
+	}
+	for name, path := range map[string]string{"kube binaries": opts.KubeDir, "etcd": opts.Etcd, coreDNS: opts.CoreDNS} {
+		if path == "" {
+			return opts, fmt.Errorf("no %s in bin/: run `make real-tools`", name)
+		}
+	}
+	return opts, nil
+}
+
+func env(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
