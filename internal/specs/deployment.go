@@ -22,12 +22,15 @@ var DefaultCronCommand = []string{shell, "-c",
 	`trap "exit 0" TERM INT; while true; do php bin/magento cron:run; sleep 60 & wait $!; done`}
 
 // DefaultConsumerCommand starts every consumer Magento lists, one process
-// each, and starts them again when they stop after 10,000 messages.
+// each, and starts them again when they stop after 10,000 messages. On
+// SIGTERM it stops them and waits for them. It keeps their PIDs itself:
+// `jobs -p` in a trap is empty in dash (Debian's /bin/sh) and in a
+// double-quoted trap is expanded when the trap is set.
 var DefaultConsumerCommand = []string{shell, "-c",
-	`trap "kill $(jobs -p) 2>/dev/null; wait; exit 0" TERM INT; ` +
-		`while true; do ` +
+	`trap 'kill $pids 2>/dev/null; wait; exit 0' TERM INT; ` +
+		`while true; do pids=; ` +
 		`for c in $(php bin/magento queue:consumers:list); do ` +
-		`php bin/magento queue:consumers:start "$c" --single-thread --max-messages=10000 & done; ` +
+		`php bin/magento queue:consumers:start "$c" --single-thread --max-messages=10000 & pids="$pids $!"; done; ` +
 		`wait; sleep 5 & wait $!; done`}
 
 // Grace periods: long enough for endpoints to drop a stopping pod and for

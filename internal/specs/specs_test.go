@@ -1,7 +1,11 @@
 package specs
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -345,5 +349,48 @@ func TestDrainOrder(t *testing.T) {
 	}
 	if fpmDrainSeconds <= webDrainSeconds || fpmDrainSeconds+30 > servedGracePeriodSeconds {
 		t.Errorf("php-fpm drains %ds, web %ds, grace %ds", fpmDrainSeconds, webDrainSeconds, servedGracePeriodSeconds)
+	}
+}
+
+// TestDefaultWriterCommandsStopOnSIGTERM runs the default cron and consumer
+// scripts with the machine's /bin/sh (dash on Debian, as in the official
+// PHP images) and a stand-in php, and checks that SIGTERM stops them, the
+// consumers included, well inside the grace period.
+func TestDefaultWriterCommandsStopOnSIGTERM(t *testing.T) {
+	dir := t.TempDir()
+	php := "#!/bin/sh\n" +
+		"case \"$2\" in\n" +
+		"queue:consumers:list) echo one; echo two ;;\n" +
+		"queue:consumers:start) trap 'echo stopped >> " + dir + "/stopped; exit 0' TERM; sleep 600 & wait $! ;;\n" +
+		"cron:run) ;;\n" +
+		"esac\n"
+	if err := os.WriteFile(filepath.Join(dir, "php"), []byte(php), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, command := range map[string][]string{"cron": DefaultCronCommand, "consumer": DefaultConsumerCommand} {
+		cmd := exec.Command(command[0], command[1:]...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+		begin := time.Now()
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s exited with %v", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatalf("%s did not stop on SIGTERM within 10 s", name)
+		}
+		t.Logf("%s stopped %s after SIGTERM", name, time.Since(begin).Round(time.Millisecond))
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "stopped")); strings.Count(string(b), "stopped") != 2 {
+		t.Errorf("consumers stopped: %q, want both", b)
 	}
 }
