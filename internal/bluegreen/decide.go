@@ -378,6 +378,13 @@ func (d *decision) decideSlot(c v1alpha1.Color) {
 
 	plan := &SlotPlan{Version: version, Render: render, Running: !down,
 		Replicas: map[specs.Component]int32{}, HPAs: map[specs.Component]Bounds{}}
+	if fpm, web := obs.Deployments[specs.PHPFPM], obs.Deployments[specs.Web]; render && web != nil && web.Version != version {
+		// A deploy over a running slot: php-fpm first. While old and new
+		// php-fpm pods run side by side behind <name>-php-fpm-<color>, a new
+		// nginx's health check may reach an old php-fpm and pass for a
+		// version that is broken.
+		plan.WebWaits = fpm == nil || fpm.Version != version || !fpm.Ready
+	}
 	for _, comp := range specs.Served {
 		plan.Replicas[comp] = d.servedReplicas(comp, obs, down, target, plan)
 	}

@@ -724,6 +724,28 @@ func TestDecide(t *testing.T) {
 				},
 			},
 		},
+		"a deploy over a running slot renders php-fpm first; nginx waits until it runs the new version": {
+			rel: release(blue, &v1, &v2, active(blue, slotStatus(grn, v1alpha1.SlotStatus{Tag: "main-1", State: v1alpha1.SlotPreview,
+				DeployedTime: mt(t0.Add(-time.Hour))}))),
+			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v1, 2, 3, 0, 0, true)},
+			want: want{
+				active: blue, preview: grn, render: map[v1alpha1.Color]bool{grn: true}, events: []string{EventDeploying},
+				requeue: 10 * time.Minute,
+				check: func(t *testing.T, p Plan) {
+					if !p.Slots[grn].WebWaits {
+						t.Error("nginx is rendered beside the old php-fpm")
+					}
+					r := release(blue, &v1, &v2, p.Status)
+					g := slot(v1, 2, 3, 0, 0, true)
+					g.Deployments[specs.PHPFPM] = &DeploymentState{Version: v2, SpecReplicas: 3, Pods: 3, Current: true, Ready: true}
+					next := Decide(Input{Release: r, Slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: g},
+						Owned: allOwned(r), Now: t0.Add(time.Minute)})
+					if next.Slots[grn].WebWaits || !next.Slots[grn].Render || next.Status.Green.Ready {
+						t.Errorf("with php-fpm ready at the new version: %+v, ready %v", next.Slots[grn], next.Status.Green.Ready)
+					}
+				},
+			},
+		},
 		"a migration Job not created yet is not said to be running": {
 			rel:   withMigration(release(grn, &v1, &v2, active(blue))),
 			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},

@@ -107,6 +107,11 @@ type SlotPlan struct {
 	// otherwise its pod template is left exactly as it is (rule 4).
 	Version v1alpha1.Slot
 	Render  bool
+	// WebWaits is set while a deploy renders php-fpm (and cron and
+	// consumers) but not yet nginx: nginx is rendered once php-fpm runs the
+	// new version, ready, so that the new nginx pods' readiness checks reach
+	// the new php-fpm only, never the old one still running beside it.
+	WebWaits bool
 	// Replicas of each component's Deployment; a component without an entry
 	// has no Deployment (cron or consumers disabled).
 	Replicas map[specs.Component]int32

@@ -111,6 +111,9 @@ func (a *applier) slot(ctx context.Context, k *children, color v1alpha1.Color, p
 	if !a.dryRun(ctx, writes, serving) {
 		writes = slices.DeleteFunc(writes, func(w write) bool { return w.renders() })
 	}
+	// nginx waits for php-fpm (see SlotPlan.WebWaits); it was tried above
+	// with the rest, so a deploy the server refuses writes nothing.
+	writes = slices.DeleteFunc(writes, func(w write) bool { return w.waits })
 	// HPAs and PDBs before Deployments: an HPA must be gone before its
 	// Deployment scales to zero.
 	for _, comp := range specs.Served {
@@ -170,6 +173,8 @@ func planHPA(plan *bluegreen.SlotPlan, comp specs.Component) (bluegreen.Bounds, 
 type write struct {
 	obj, live client.Object
 	patch     bool
+	// waits marks a render held back this pass (SlotPlan.WebWaits).
+	waits bool
 }
 
 // renders is true for a write that sets a pod template: a create or an update.
@@ -228,7 +233,7 @@ func (a *applier) deploymentWrites(ctx context.Context, k *children, color v1alp
 			}
 			syncMeta(upd, want)
 			if !equality.Semantic.DeepEqual(full, upd) {
-				writes = append(writes, write{obj: upd, live: full})
+				writes = append(writes, write{obj: upd, live: full, waits: comp == specs.Web && plan.WebWaits})
 			}
 		default:
 			// Only the replica count and the operator's labels and owner

@@ -153,6 +153,15 @@ func TestApplyWrites(t *testing.T) {
 			},
 			problems: []string{"ChildRejected: the API server refused Deployment shop-php-fpm-green: Deployment.apps \"shop-php-fpm-green\" is invalid"},
 		},
+		"a deploy over a running slot tries all four, then writes all but nginx until php-fpm runs the new version": {
+			live: withGreen,
+			plan: func() bluegreen.Plan { p := both(true); p.Slots[v1alpha1.Green].WebWaits = true; return p }(),
+			rest: []string{
+				"update Deployment shop-web-green (dry run)", "update Deployment shop-php-fpm-green (dry run)",
+				"update Deployment shop-cron-green (dry run)", "update Deployment shop-consumer-green (dry run)",
+				"update Deployment shop-php-fpm-green", "update Deployment shop-cron-green", "update Deployment shop-consumer-green",
+			},
+		},
 		"a refused first rollout creates no Deployment and reports the serving slot": {
 			plan: blueOnly(true),
 			refuse: func(verb string, obj client.Object, dry bool) error {
