@@ -69,6 +69,10 @@ type bench struct {
 	once    sync.Once
 }
 
+// realTrafficHeading starts the section of docs/performance.md that the
+// real-cluster scenarios (test/realtraffic) fill in.
+const realTrafficHeading = "## Real traffic"
+
 func main() {
 	manager := flag.String("manager", "bin/manager", "the manager binary")
 	sizesFlag := flag.String("sizes", "100,500,1000", "release counts for the convergence runs")
@@ -100,7 +104,14 @@ func main() {
 	b.stop()
 	table := b.table()
 	fmt.Print("\n" + table)
-	if err := os.WriteFile(*out, []byte(document(table, *sizesFlag, *switches)), 0o644); err != nil {
+	doc := document(table, *sizesFlag, *switches)
+	// The real-traffic section comes from `make test-real`; keep it.
+	if old, err := os.ReadFile(*out); err == nil {
+		if i := strings.Index(string(old), realTrafficHeading); i >= 0 {
+			doc = strings.TrimRight(doc, "\n") + "\n\n" + string(old[i:])
+		}
+	}
+	if err := os.WriteFile(*out, []byte(doc), 0o644); err != nil {
 		fail(err)
 	}
 	fmt.Println("written to", *out)
