@@ -147,8 +147,9 @@ realcluster: real-deps $(REAL_TOOLS) ## Run a real single-node cluster in the fo
 	go run ./hack/realcluster
 
 .PHONY: test-real
-test-real: real-deps $(REAL_TOOLS) ## Smoke-test the real cluster: pods, ClusterIP, DNS, clean stop (root).
+test-real: real-deps $(REAL_TOOLS) ## Real pods, real traffic: the cluster's smoke test, then the operator's scenarios under load (root).
 	go test -tags real ./test/realcluster/ -count=1 -v -timeout 15m
+	go test -tags real ./test/realtraffic/ -count=1 -v -timeout 40m
 
 ##@ Build
 

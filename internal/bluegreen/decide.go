@@ -378,13 +378,7 @@ func (d *decision) decideSlot(c v1alpha1.Color) {
 
 	plan := &SlotPlan{Version: version, Render: render, Running: !down,
 		Replicas: map[specs.Component]int32{}, HPAs: map[specs.Component]Bounds{}}
-	if fpm, web := obs.Deployments[specs.PHPFPM], obs.Deployments[specs.Web]; render && web != nil && web.Version != version {
-		// A deploy over a running slot: php-fpm first. While old and new
-		// php-fpm pods run side by side behind <name>-php-fpm-<color>, a new
-		// nginx's health check may reach an old php-fpm and pass for a
-		// version that is broken.
-		plan.WebWaits = fpm == nil || fpm.Version != version || !fpm.Ready
-	}
+	plan.WebWaits = render && webWaits(obs, version)
 	for _, comp := range specs.Served {
 		plan.Replicas[comp] = d.servedReplicas(comp, obs, down, target, plan)
 	}
@@ -392,6 +386,15 @@ func (d *decision) decideSlot(c v1alpha1.Color) {
 	ss.Ready = !down && !render && slotReady(obs, plan)
 	d.slotState(c, ss, serving, down, target)
 	d.watchLive(c, ss, obs, plan, serving)
+}
+
+// webWaits tells whether a deploy of version over the slot must hold nginx
+// back: php-fpm first. While old and new php-fpm pods run side by side
+// behind <name>-php-fpm-<color>, a new nginx's health check may reach an old
+// php-fpm and pass for a version that is broken.
+func webWaits(obs SlotObservation, version v1alpha1.Slot) bool {
+	fpm, web := obs.Deployments[specs.PHPFPM], obs.Deployments[specs.Web]
+	return web != nil && web.Version != version && (fpm == nil || fpm.Version != version || !fpm.Ready)
 }
 
 // deploy records that slot c is rendered at version.

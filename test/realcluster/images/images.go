@@ -244,8 +244,8 @@ func lock(ctx context.Context, dir string) (func(), error) {
 }
 
 // run runs a command, with its output in the error when it fails.
-func run(ctx context.Context, dir string, env []string, name string, args ...string) error {
-	cmd := exec.CommandContext(ctx, name, args...)
+func run(ctx context.Context, dir string, env []string, command string, args ...string) error {
+	cmd := exec.CommandContext(ctx, command, args...)
 	cmd.Dir = dir
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
@@ -256,7 +256,7 @@ func run(ctx context.Context, dir string, env []string, name string, args ...str
 		if len(out) > max {
 			out = append([]byte("…"), out[len(out)-max:]...)
 		}
-		return fmt.Errorf("%s %v: %w\n%s", name, args, err, out)
+		return fmt.Errorf("%s %v: %w\n%s", command, args, err, out)
 	}
 	return nil
 }

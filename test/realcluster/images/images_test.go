@@ -269,7 +269,7 @@ func checkOperatorImage(t *testing.T, i Image) {
 		t.Fatal(err)
 	}
 	rc2, _ := layers[0].Uncompressed()
-	defer rc2.Close()
+	defer func() { _ = rc2.Close() }()
 	tr := tar.NewReader(rc2)
 	found := false
 	for {
@@ -291,7 +291,7 @@ func checkOperatorImage(t *testing.T, i Image) {
 // layerFiles lists the files of a layer with their contents (small ones).
 func layerFiles(t *testing.T, rc io.ReadCloser) map[string]string {
 	t.Helper()
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	out := map[string]string{}
 	tr := tar.NewReader(rc)
 	for {

@@ -302,7 +302,7 @@ var executable = map[string]bool{
 // shopLayerFiles are the files of the layer over the Debian base: nginx and
 // php-fpm config, the web entrypoint, bin/magento and pub/.
 func shopLayerFiles() ([]file, error) {
-	out := []file{
+	dirs := []file{ //nolint:prealloc // the directories come first, then the files walked below
 		{path: "var/www/html/app", mode: 0o755, dir: true},
 		{path: "var/www/html/bin", mode: 0o755, dir: true},
 		{path: "var/www/html/pub", mode: 0o755, dir: true},
@@ -331,19 +331,19 @@ func shopLayerFiles() ([]file, error) {
 		return nil, err
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
-	return append(out, files...), nil
+	return append(dirs, files...), nil
 }
 
 // versionFiles are the per-tag layer's files.
 func versionFiles(tag string, bad, upgrade bool) []file {
-	fs := []file{{path: "var/www/html/VERSION", mode: 0o644, data: []byte(tag + "\n")}}
+	files := []file{{path: "var/www/html/VERSION", mode: 0o644, data: []byte(tag + "\n")}}
 	if bad {
-		fs = append(fs, file{path: "var/www/html/BAD", mode: 0o644, data: []byte("health_check.php answers 500\n")})
+		files = append(files, file{path: "var/www/html/BAD", mode: 0o644, data: []byte("health_check.php answers 500\n")})
 	}
 	if upgrade {
-		fs = append(fs, file{path: "var/www/html/SCHEMA", mode: 0o644, data: []byte(tag + "\n")})
+		files = append(files, file{path: "var/www/html/SCHEMA", mode: 0o644, data: []byte(tag + "\n")})
 	}
-	return fs
+	return files
 }
 
 var shopEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
@@ -470,7 +470,7 @@ func validTag(t string) bool {
 		return false
 	}
 	for _, r := range t {
-		if !(r == '_' || r == '.' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+		if r != '_' && r != '.' && r != '-' && (r < '0' || r > '9') && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
 			return false
 		}
 	}
