@@ -115,8 +115,7 @@ var _ = Describe("A MagentoRelease", func() {
 		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Green.Tag = "feature-3-fixed" })
 		Eventually(func() string { return image(deployment(rel, specs.PHPFPM, v1alpha1.Green)) }, timeout, interval).
 			Should(HaveSuffix(":feature-3-fixed"))
-		rollOutSlot(rel, v1alpha1.Green)
-		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		Eventually(func() string { rollOutAll(rel); return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
 		settle(rel)
 		Expect(condition(rel, v1alpha1.ConditionDegraded).Status).To(Equal(metav1.ConditionFalse))
 	})

@@ -104,7 +104,9 @@ func rollOut(d *appsv1.Deployment) {
 	}
 }
 
-// rollOutSlot makes every Deployment of a slot rolled out at its current spec.
+// rollOutSlot makes every Deployment of a slot rolled out at its current
+// spec. A deploy renders nginx only once php-fpm is rolled out at the new
+// version, so it keeps rolling out until both run the same version.
 func rollOutSlot(rel *v1alpha1.MagentoRelease, color v1alpha1.Color) {
 	Eventually(func(g Gomega) {
 		for _, comp := range specs.SlotComponents {
@@ -114,8 +116,11 @@ func rollOutSlot(rel *v1alpha1.MagentoRelease, color v1alpha1.Color) {
 				continue
 			}
 			rollOut(d)
-			g.Expect(deployment(rel, comp, color).Status.ObservedGeneration).To(Equal(d.Generation))
+			cur := deployment(rel, comp, color)
+			g.Expect(deploymentState(cur, 0).Ready).To(BeTrue(), "%s of %s is not rolled out at generation %d", comp, color, cur.Generation)
 		}
+		web, fpm := deployment(rel, specs.Web, color), deployment(rel, specs.PHPFPM, color)
+		g.Expect(specs.RenderedVersion(web)).To(Equal(specs.RenderedVersion(fpm)), "nginx waits for php-fpm")
 	}, timeout, interval).Should(Succeed())
 }
 
