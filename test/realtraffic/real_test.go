@@ -96,10 +96,10 @@ func TestRealTraffic(t *testing.T) {
 	rel := &v1alpha1.MagentoRelease{
 		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns.Name},
 		Spec: v1alpha1.MagentoReleaseSpec{
-			ActiveColor: v1alpha1.Blue,
-			Blue:        &v1alpha1.Slot{Tag: "main-1"},
-			Green:       &v1alpha1.Slot{Tag: "main-2"},
-			Images:      v1alpha1.Images{App: images.ShopAppRepo, Web: images.ShopWebRepo, PullPolicy: corev1.PullNever},
+			ActiveColor:   v1alpha1.Blue,
+			Blue:          &v1alpha1.Slot{Tag: "main-1"},
+			Green:         &v1alpha1.Slot{Tag: "main-2"},
+			Images:        v1alpha1.Images{App: images.ShopAppRepo, Web: images.ShopWebRepo, PullPolicy: corev1.PullNever},
 			IdleScaleDown: v1alpha1.IdleScaleDownSpec{Enabled: ptr.To(false)},
 		},
 	}
