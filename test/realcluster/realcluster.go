@@ -37,6 +37,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/magento-operator/magento-operator/test/pki"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -649,31 +651,31 @@ func (c *Cluster) waitFor(ctx context.Context, what string, ok func() bool) erro
 // per client; it returns the kubeconfig paths by client.
 func (c *Cluster) writePKI() (map[string]string, error) {
 	d := c.Dir
-	ca, err := newAuthority(d, "ca")
+	ca, err := pki.NewAuthority(d, "ca")
 	if err != nil {
 		return nil, err
 	}
-	proxyCA, err := newAuthority(d, "front-proxy-ca")
+	proxyCA, err := pki.NewAuthority(d, "front-proxy-ca")
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := ca.issue(d, "apiserver", "kube-apiserver", nil, []string{
+	if _, _, err := ca.Issue(d, "apiserver", "kube-apiserver", nil, []string{
 		"127.0.0.1", NodeIP, APIServiceIP, "localhost", "kubernetes", "kubernetes.default",
 		"kubernetes.default.svc", "kubernetes.default.svc." + ClusterDomain,
 	}); err != nil {
 		return nil, err
 	}
-	if _, _, err := ca.issue(d, "kubelet-serving", "system:node:"+c.NodeName, []string{"system:nodes"},
+	if _, _, err := ca.Issue(d, "kubelet-serving", "system:node:"+c.NodeName, []string{"system:nodes"},
 		[]string{NodeIP, c.NodeName, "localhost", "127.0.0.1"}); err != nil {
 		return nil, err
 	}
-	if _, _, err := ca.issue(d, "apiserver-kubelet-client", "kube-apiserver-kubelet-client", []string{"system:masters"}, nil); err != nil {
+	if _, _, err := ca.Issue(d, "apiserver-kubelet-client", "kube-apiserver-kubelet-client", []string{"system:masters"}, nil); err != nil {
 		return nil, err
 	}
-	if _, _, err := proxyCA.issue(d, "front-proxy-client", "front-proxy-client", nil, nil); err != nil {
+	if _, _, err := proxyCA.Issue(d, "front-proxy-client", "front-proxy-client", nil, nil); err != nil {
 		return nil, err
 	}
-	if err := writeServiceAccountKey(d); err != nil {
+	if err := pki.WriteServiceAccountKey(d); err != nil {
 		return nil, err
 	}
 	caPEM, err := os.ReadFile(filepath.Join(d, "ca.crt"))
@@ -695,7 +697,7 @@ func (c *Cluster) writePKI() (map[string]string, error) {
 		if who[1] != "" {
 			groups = []string{who[1]}
 		}
-		certPEM, keyPEM, err := ca.issue(d, name, who[0], groups, nil)
+		certPEM, keyPEM, err := ca.Issue(d, name, who[0], groups, nil)
 		if err != nil {
 			return nil, err
 		}

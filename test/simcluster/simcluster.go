@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/magento-operator/magento-operator/test/pki"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -363,22 +365,22 @@ func (c *Cluster) waitFor(ctx context.Context, what string, timeout time.Duratio
 // per client; it returns the kubeconfig paths by client.
 func (c *Cluster) writePKI(server string) (map[string]string, error) {
 	d := c.Dir
-	ca, err := newAuthority(d, "ca")
+	ca, err := pki.NewAuthority(d, "ca")
 	if err != nil {
 		return nil, err
 	}
-	proxyCA, err := newAuthority(d, "front-proxy-ca")
+	proxyCA, err := pki.NewAuthority(d, "front-proxy-ca")
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := ca.issue(d, "apiserver", "kube-apiserver", nil,
+	if _, _, err := ca.Issue(d, "apiserver", "kube-apiserver", nil,
 		[]string{"127.0.0.1", "10.96.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"}); err != nil {
 		return nil, err
 	}
-	if _, _, err := proxyCA.issue(d, "front-proxy-client", "front-proxy-client", nil, nil); err != nil {
+	if _, _, err := proxyCA.Issue(d, "front-proxy-client", "front-proxy-client", nil, nil); err != nil {
 		return nil, err
 	}
-	if err := writeServiceAccountKey(d); err != nil {
+	if err := pki.WriteServiceAccountKey(d); err != nil {
 		return nil, err
 	}
 	caPEM, err := os.ReadFile(filepath.Join(d, "ca.crt"))
@@ -396,7 +398,7 @@ func (c *Cluster) writePKI(server string) (map[string]string, error) {
 		if who[1] != "" {
 			groups = []string{who[1]}
 		}
-		certPEM, keyPEM, err := ca.issue(d, name, who[0], groups, nil)
+		certPEM, keyPEM, err := ca.Issue(d, name, who[0], groups, nil)
 		if err != nil {
 			return nil, err
 		}

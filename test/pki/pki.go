@@ -1,4 +1,8 @@
-package simcluster
+// Package pki makes the certificates the test clusters (test/simcluster,
+// test/realcluster) run on: a certificate authority made on the spot, the
+// certificates it signs and a service-account key. Nothing it signs leaves
+// this machine.
+package pki
 
 import (
 	"crypto"
@@ -16,9 +20,9 @@ import (
 	"time"
 )
 
-// authority is a certificate authority made on the spot; nothing it signs
+// Authority is a certificate authority made on the spot; nothing it signs
 // leaves this machine.
-type authority struct {
+type Authority struct {
 	cert *x509.Certificate
 	key  crypto.Signer
 }
@@ -30,8 +34,8 @@ func serial() *big.Int {
 	return n
 }
 
-// newAuthority makes a CA and writes <name>.crt and <name>.key into dir.
-func newAuthority(dir, name string) (*authority, error) {
+// NewAuthority makes a CA and writes <name>.crt and <name>.key into dir.
+func NewAuthority(dir, name string) (*Authority, error) {
 	key, err := newKey()
 	if err != nil {
 		return nil, err
@@ -53,13 +57,13 @@ func newAuthority(dir, name string) (*authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	ca := &authority{cert: cert, key: key}
+	ca := &Authority{cert: cert, key: key}
 	return ca, writePair(dir, name, der, key)
 }
 
-// issue signs a certificate for a client (user, groups) or a server (hosts),
+// Issue signs a certificate for a client (user, groups) or a server (hosts),
 // writes <name>.crt and <name>.key into dir, and returns the PEM of both.
-func (ca *authority) issue(dir, name, user string, groups []string, hosts []string) (certPEM, keyPEM []byte, err error) {
+func (ca *Authority) Issue(dir, name, user string, groups []string, hosts []string) (certPEM, keyPEM []byte, err error) {
 	key, err := newKey()
 	if err != nil {
 		return nil, nil, err
@@ -108,8 +112,8 @@ func writePair(dir, name string, der []byte, key crypto.Signer) error {
 	return os.WriteFile(filepath.Join(dir, name+".key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
 }
 
-// writeServiceAccountKey writes the RSA key pair that signs service-account tokens.
-func writeServiceAccountKey(dir string) error {
+// WriteServiceAccountKey writes the RSA key pair that signs service-account tokens.
+func WriteServiceAccountKey(dir string) error {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return err
