@@ -24,12 +24,26 @@ func AssetsDir() string {
 	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
 		return dir
 	}
-	dirs, _ := filepath.Glob(filepath.Join(RepoRoot(), "bin", "envtest-*"))
-	if len(dirs) == 0 {
+	return NewestInBin("envtest-*")
+}
+
+// NewestInBin is the newest (last in sort order, so the highest version) of
+// the paths under bin/ matching pattern, "" when none does.
+func NewestInBin(pattern string) string {
+	m, _ := filepath.Glob(filepath.Join(RepoRoot(), "bin", pattern))
+	if len(m) == 0 {
 		return ""
 	}
-	sort.Strings(dirs)
-	return dirs[len(dirs)-1]
+	sort.Strings(m)
+	return m[len(m)-1]
+}
+
+// Getenv is the environment variable key, or fallback when it is empty.
+func Getenv(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
 }
 
 // New returns an environment with the CRDs of config/crd/bases.

@@ -137,17 +137,15 @@ func (c *Cluster) startMountNamespace() error {
 		if _, err := os.Stat(ready); err == nil {
 			break
 		}
-		select {
-		case <-p.done:
+		if p.Exited() {
 			return fmt.Errorf("mount namespace: %s", c.Logs("mountns", 20))
-		default:
 		}
 		if time.Now().After(deadline) {
 			return errors.New("timed out setting up the mount namespace")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	c.MountNSPath = fmt.Sprintf("/proc/%d/ns/mnt", p.cmd.Process.Pid)
+	c.MountNSPath = fmt.Sprintf("/proc/%d/ns/mnt", p.Cmd.Process.Pid)
 	return nil
 }
 

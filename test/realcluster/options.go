@@ -2,9 +2,6 @@ package realcluster
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/magento-operator/magento-operator/internal/testenv"
@@ -52,19 +49,11 @@ const (
 // newest of each). REALCLUSTER_KUBE_DIR, REALCLUSTER_ETCD and
 // REALCLUSTER_COREDNS override them.
 func DefaultOptions() (Options, error) {
-	root := testenv.RepoRoot()
-	newest := func(pattern string) string {
-		m, _ := filepath.Glob(filepath.Join(root, "bin", pattern))
-		if len(m) == 0 {
-			return ""
-		}
-		sort.Strings(m)
-		return m[len(m)-1]
-	}
+
 	opts := Options{
-		KubeDir: env("REALCLUSTER_KUBE_DIR", newest("k8s-*")),
-		Etcd:    env("REALCLUSTER_ETCD", newest("etcd-*/etcd")),
-		CoreDNS: env("REALCLUSTER_COREDNS", newest("coredns-*")),
+		KubeDir: testenv.Getenv("REALCLUSTER_KUBE_DIR", testenv.NewestInBin("k8s-*")),
+		Etcd:    testenv.Getenv("REALCLUSTER_ETCD", testenv.NewestInBin("etcd-*/etcd")),
+		CoreDNS: testenv.Getenv("REALCLUSTER_COREDNS", testenv.NewestInBin("coredns-*")),
 	}
 	for name, path := range map[string]string{"kube binaries": opts.KubeDir, "etcd": opts.Etcd, coreDNS: opts.CoreDNS} {
 		if path == "" {
@@ -72,11 +61,4 @@ func DefaultOptions() (Options, error) {
 		}
 	}
 	return opts, nil
-}
-
-func env(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
 }

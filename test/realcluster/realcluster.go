@@ -34,8 +34,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/magento-operator/magento-operator/test/proc"
 
 	"github.com/magento-operator/magento-operator/test/pki"
 
@@ -74,9 +75,9 @@ type Cluster struct {
 	removeDir      bool
 	began          time.Time
 
-	mu      sync.Mutex
-	procs   []*process
-	holder  *process
+	mu      sync.Mutex // serialises Stop
+	procs   proc.Group
+	holder  *proc.Process
 	fwd     *forwarder
 	cgroups []string
 	// what Start made on the host and Stop removes
@@ -87,12 +88,6 @@ type Cluster struct {
 type Step struct {
 	Name string
 	At   time.Duration
-}
-
-type process struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
 }
 
 // Component names (and log file names, <name>.log, in Dir).
@@ -226,6 +221,7 @@ func (c *Cluster) prepareDir() error {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return err
 	}
+	c.procs.Dir = c.Dir
 	c.containerdSock = filepath.Join(c.Dir, "run", "containerd-"+c.Name+".sock")
 	if len(c.containerdSock) > 100 {
 		return fmt.Errorf("state directory %s is too long for a unix socket path", c.Dir)
@@ -491,9 +487,9 @@ func (c *Cluster) Stop() error {
 	}
 	// The node's agents first, so nothing restarts the containers.
 	for _, name := range []string{coreDNS, kubeProxy, kubelet} {
-		for _, p := range c.procs {
-			if p.name == name {
-				stopProcess(p)
+		for _, p := range c.procs.Processes() {
+			if p.Name == name {
+				p.Stop(processGrace)
 			}
 		}
 	}
@@ -506,10 +502,8 @@ func (c *Cluster) Stop() error {
 	if c.containerdSock != "" {
 		killShims(c.containerdSock)
 	}
-	for i := len(c.procs) - 1; i >= 0; i-- {
-		stopProcess(c.procs[i])
-	}
-	c.procs, c.holder = nil, nil
+	c.procs.StopAll(processGrace)
+	c.holder = nil
 	if c.madeNetns {
 		if err := exec.Command(c.opts.IP, "netns", "del", c.Name).Run(); err != nil {
 			errs = append(errs, fmt.Errorf("ip netns del %s: %w", c.Name, err))
@@ -527,43 +521,17 @@ func (c *Cluster) Stop() error {
 	return errors.Join(errs...)
 }
 
-func stopProcess(p *process) {
-	if p.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-	}
-}
+// processGrace is how long a component may take to stop after SIGTERM.
+const processGrace = 10 * time.Second
 
 // Logs returns the end of a component's log, for failure reports.
-func (c *Cluster) Logs(name string, lines int) string {
-	b, err := os.ReadFile(filepath.Join(c.Dir, name+".log"))
-	if err != nil {
-		return err.Error()
-	}
-	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(all[max(0, len(all)-lines):], "\n")
-}
+func (c *Cluster) Logs(name string, lines int) string { return c.procs.Logs(name, lines) }
 
 // PIDs returns the process ids of the components, by name.
 func (c *Cluster) PIDs() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	pids := map[string]int{}
-	for _, p := range c.procs {
-		if p.cmd.Process != nil {
-			pids[p.name] = p.cmd.Process.Pid
-		}
+	for _, p := range c.procs.Processes() {
+		pids[p.Name] = p.Cmd.Process.Pid
 	}
 	return pids
 }
@@ -571,7 +539,7 @@ func (c *Cluster) PIDs() map[string]int {
 // start runs a component in its own process group, in the namespaces ns
 // asks for (nsenter execs, so the pid is the component's); it dies with
 // this process (Pdeathsig), so a crashed test leaves no component behind.
-func (c *Cluster) start(name string, ns int, path string, args ...string) (*process, error) {
+func (c *Cluster) start(name string, ns int, path string, args ...string) (*proc.Process, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -588,27 +556,7 @@ func (c *Cluster) start(name string, ns int, path string, args ...string) (*proc
 	}
 	argv = append(argv, path)
 	argv = append(argv, args...)
-	log, err := os.Create(filepath.Join(c.Dir, name+".log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		_ = log.Close()
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	p := &process{name: name, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		_ = log.Close()
-		close(p.done)
-	}()
-	c.mu.Lock()
-	c.procs = append(c.procs, p)
-	c.mu.Unlock()
-	return p, nil
+	return c.procs.Start(name, argv...)
 }
 
 // sh runs a short setup command.
@@ -621,30 +569,7 @@ func (c *Cluster) sh(name string, args ...string) error {
 
 // waitFor polls ok until it holds, a component exits, or the timeout passes.
 func (c *Cluster) waitFor(ctx context.Context, what string, ok func() bool) error {
-	deadline := time.Now().Add(c.opts.Timeout)
-	for {
-		if ok() {
-			return nil
-		}
-		c.mu.Lock()
-		procs := append([]*process(nil), c.procs...)
-		c.mu.Unlock()
-		for _, p := range procs {
-			select {
-			case <-p.done:
-				return fmt.Errorf("waiting for %s: %s exited:\n%s", what, p.name, c.Logs(p.name, 20))
-			default:
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out after %s waiting for %s", c.opts.Timeout, what)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return c.procs.WaitFor(ctx, what, c.opts.Timeout, 100*time.Millisecond, ok)
 }
 
 // writePKI makes the certificates, the service-account key and a kubeconfig

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"github.com/magento-operator/magento-operator/test/proc"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
@@ -64,7 +64,7 @@ type Operator struct {
 	cluster *Cluster
 	binary  string
 	args    []string
-	proc    *process
+	running *proc.Process
 	// Starts counts how often it was started.
 	Starts int
 }
@@ -75,54 +75,36 @@ func (c *Cluster) NewOperator(binary string, args ...string) *Operator {
 }
 
 // Start starts the manager unless it runs already; its log goes to
-// <dir>/operator.log.
+// <dir>/operator.log, kept across restarts.
 func (o *Operator) Start() error {
-	if o.proc != nil {
+	if o.running != nil {
 		return nil
 	}
-	log, err := os.OpenFile(filepath.Join(o.cluster.Dir, "operator.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	argv := append([]string{o.binary, "--kubeconfig=" + o.cluster.Kubeconfig, "--metrics-bind-address=0",
+		"--health-probe-bind-address=0"}, o.args...)
+	p, err := proc.Start(o.cluster.Dir, "operator", argv...)
 	if err != nil {
 		return err
 	}
-	args := append([]string{"--kubeconfig=" + o.cluster.Kubeconfig, "--metrics-bind-address=0",
-		"--health-probe-bind-address=0"}, o.args...)
-	cmd := exec.Command(o.binary, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		_ = log.Close()
-		return fmt.Errorf("starting the operator: %w", err)
-	}
-	o.proc = &process{name: "operator", cmd: cmd, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		_ = log.Close()
-		close(o.proc.done)
-	}()
+	o.running = p
 	o.Starts++
 	return nil
 }
 
 // Kill stops the manager at once (SIGKILL), as a crash or an eviction would.
 func (o *Operator) Kill() {
-	if o.proc == nil {
+	if o.running == nil {
 		return
 	}
-	_ = syscall.Kill(-o.proc.cmd.Process.Pid, syscall.SIGKILL)
-	<-o.proc.done
-	o.proc = nil
+	o.running.Kill()
+	o.running = nil
 }
 
 // Stop stops the manager gracefully.
 func (o *Operator) Stop() {
-	if o.proc == nil {
+	if o.running == nil {
 		return
 	}
-	_ = syscall.Kill(-o.proc.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-o.proc.done:
-	case <-time.After(15 * time.Second):
-		o.Kill()
-	}
-	o.proc = nil
+	o.running.Stop(15 * time.Second)
+	o.running = nil
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/magento-operator/magento-operator/internal/testenv"
@@ -16,24 +15,15 @@ import (
 // SIMCLUSTER_KUBE_DIR, SIMCLUSTER_ETCD, SIMCLUSTER_KWOK and
 // SIMCLUSTER_KWOK_STAGES override them.
 func DefaultOptions() (Options, error) {
-	root := testenv.RepoRoot()
-	newest := func(pattern string) string {
-		m, _ := filepath.Glob(filepath.Join(root, "bin", pattern))
-		if len(m) == 0 {
-			return ""
-		}
-		sort.Strings(m)
-		return m[len(m)-1]
-	}
 	opts := Options{
-		KubeDir: env("SIMCLUSTER_KUBE_DIR", newest("k8s-*")),
-		Etcd:    env("SIMCLUSTER_ETCD", newest("etcd-*/etcd")),
-		Kwok:    env("SIMCLUSTER_KWOK", newest("kwok-*")),
+		KubeDir: testenv.Getenv("SIMCLUSTER_KUBE_DIR", testenv.NewestInBin("k8s-*")),
+		Etcd:    testenv.Getenv("SIMCLUSTER_ETCD", testenv.NewestInBin("etcd-*/etcd")),
+		Kwok:    testenv.Getenv("SIMCLUSTER_KWOK", testenv.NewestInBin("kwok-*")),
 	}
 	opts.KwokStages = os.Getenv("SIMCLUSTER_KWOK_STAGES")
 	if opts.KwokStages == "" {
 		cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok")
-		cmd.Dir = filepath.Join(root, "hack", "tools", "kwok")
+		cmd.Dir = filepath.Join(testenv.RepoRoot(), "hack", "tools", "kwok")
 		out, err := cmd.Output()
 		if err != nil {
 			return opts, fmt.Errorf("finding the kwok module: %w", err)
@@ -46,11 +36,4 @@ func DefaultOptions() (Options, error) {
 		}
 	}
 	return opts, nil
-}
-
-func env(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
 }

@@ -7,17 +7,16 @@ package simcluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/magento-operator/magento-operator/test/proc"
 
 	"github.com/magento-operator/magento-operator/test/pki"
 
@@ -64,13 +63,7 @@ type Cluster struct {
 	Config *rest.Config
 
 	removeDir bool
-	procs     []*process
-}
-
-type process struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
+	procs     proc.Group
 }
 
 // Fake nodes carry this annotation, label and taint; pods need the matching
@@ -115,6 +108,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return nil, err
 	}
+	c.procs.Dir = c.Dir
 	ports, err := freePorts(4)
 	if err != nil {
 		return nil, err
@@ -277,88 +271,29 @@ func (c *Cluster) WaitForServiceAccount(ctx context.Context, namespace string) e
 // Stop stops every process the cluster started, newest first, and removes
 // the state directory when Start made it. It is safe to call twice.
 func (c *Cluster) Stop() error {
-	var errs []error
-	for i := len(c.procs) - 1; i >= 0; i-- {
-		p := c.procs[i]
-		if p.cmd.Process == nil {
-			continue
-		}
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-			<-p.done
-		}
-	}
-	c.procs = nil
+	c.procs.StopAll(10 * time.Second)
 	if c.removeDir {
-		errs = append(errs, os.RemoveAll(c.Dir))
 		c.removeDir = false
+		return os.RemoveAll(c.Dir)
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // Logs returns the end of a component's log, for failure reports.
-func (c *Cluster) Logs(name string, lines int) string {
-	b, err := os.ReadFile(filepath.Join(c.Dir, name+".log"))
-	if err != nil {
-		return err.Error()
-	}
-	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(all[max(0, len(all)-lines):], "\n")
-}
+func (c *Cluster) Logs(name string, lines int) string { return c.procs.Logs(name, lines) }
 
-// run starts a component in its own process group; it dies with this
-// process (Pdeathsig), so a crashed test leaves nothing behind.
+// run starts a component (see proc.Group).
 func (c *Cluster) run(name, path string, args ...string) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("%s: %w (run `make tools` to build it)", name, err)
 	}
-	log, err := os.Create(filepath.Join(c.Dir, name+".log"))
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(path, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		_ = log.Close()
-		return fmt.Errorf("starting %s: %w", name, err)
-	}
-	p := &process{name: name, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		_ = log.Close()
-		close(p.done)
-	}()
-	c.procs = append(c.procs, p)
-	return nil
+	_, err := c.procs.Start(name, append([]string{path}, args...)...)
+	return err
 }
 
 // waitFor polls ok until it holds, a component exits, or the timeout passes.
 func (c *Cluster) waitFor(ctx context.Context, what string, timeout time.Duration, ok func() bool) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		if ok() {
-			return nil
-		}
-		for _, p := range c.procs {
-			select {
-			case <-p.done:
-				return fmt.Errorf("waiting for %s: %s exited:\n%s", what, p.name, c.Logs(p.name, 20))
-			default:
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out after %s waiting for %s", timeout, what)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return c.procs.WaitFor(ctx, what, timeout, 200*time.Millisecond, ok)
 }
 
 // writePKI makes the certificates, the service-account key and a kubeconfig
