@@ -36,6 +36,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/magento-operator/magento-operator/internal/testenv"
+	"github.com/magento-operator/magento-operator/test/realcluster/images"
+
 	"github.com/magento-operator/magento-operator/test/proc"
 
 	"github.com/magento-operator/magento-operator/test/pki"
@@ -128,8 +131,8 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 
 	// Images are built while the rest comes up.
-	images := make(chan error, 1)
-	go func() { images <- c.buildImages(ctx) }()
+	built := make(chan error, 1)
+	go func() { built <- c.buildImages(ctx) }()
 
 	kubeconfigs, err := c.writePKI()
 	if err != nil {
@@ -179,7 +182,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 
-	if err := c.startNodeSide(ctx, cs, kubeconfigs, images); err != nil {
+	if err := c.startNodeSide(ctx, cs, kubeconfigs, built); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -231,13 +234,13 @@ func (c *Cluster) prepareDir() error {
 
 // startNodeSide imports the images once containerd answers, starts kubelet
 // and kube-proxy, and waits for the node and the default ServiceAccount.
-func (c *Cluster) startNodeSide(ctx context.Context, cs kubernetes.Interface, kubeconfigs map[string]string, images <-chan error) error {
+func (c *Cluster) startNodeSide(ctx context.Context, cs kubernetes.Interface, kubeconfigs map[string]string, built <-chan error) error {
 	if err := c.waitFor(ctx, "containerd", func() bool {
 		return exec.CommandContext(ctx, c.opts.Ctr, "-a", c.containerdSock, "version").Run() == nil
 	}); err != nil {
 		return err
 	}
-	if err := <-images; err != nil {
+	if err := <-built; err != nil {
 		return err
 	}
 	c.step("images built")
@@ -327,10 +330,12 @@ func (c *Cluster) buildImages(ctx context.Context) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := BuildGoImage(ctx, "./test/realcluster/testimages/pause", PauseImage, filepath.Join(dir, "pause.tar")); err != nil {
+	root := testenv.RepoRoot()
+	if _, err := images.GoImage(ctx, root, "./test/realcluster/testimages/pause", PauseImage, filepath.Join(dir, "pause.tar")); err != nil {
 		return err
 	}
-	return BuildGoImage(ctx, "./test/realcluster/testimages/httpd", HTTPDImage, filepath.Join(dir, "httpd.tar"))
+	_, err := images.GoImage(ctx, root, "./test/realcluster/testimages/httpd", HTTPDImage, filepath.Join(dir, "httpd.tar"))
+	return err
 }
 
 // startControlPlane starts etcd and kube-apiserver in the namespace.

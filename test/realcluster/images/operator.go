@@ -36,11 +36,47 @@ func OperatorImage(ctx context.Context, repoRoot, cacheDir string) (Image, error
 	}
 	defer unlock()
 	bin := filepath.Join(cacheDir, "manager-linux-"+runtime.GOARCH)
-	env := []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + runtime.GOARCH}
-	if err := run(ctx, repoRoot, env, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./cmd"); err != nil {
+	if err := buildStatic(ctx, repoRoot, "./cmd", bin); err != nil {
 		return Image{}, err
 	}
 	return operatorArchive(cacheDir, bin)
+}
+
+// buildStatic builds the main package pkg of the repository at repoRoot as
+// a static linux binary at bin.
+func buildStatic(ctx context.Context, repoRoot, pkg, bin string) error {
+	env := []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + runtime.GOARCH}
+	return run(ctx, repoRoot, env, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, pkg)
+}
+
+// GoImage builds the main package pkg (relative to repoRoot, e.g.
+// "./test/realcluster/testimages/pause") as a static binary and writes it,
+// alone, as ref into a docker-archive tarball at out, with the binary as
+// the entrypoint.
+func GoImage(ctx context.Context, repoRoot, pkg, ref, out string) (Image, error) {
+	bin := out + ".bin"
+	if err := buildStatic(ctx, repoRoot, pkg, bin); err != nil {
+		return Image{}, err
+	}
+	defer func() { _ = os.Remove(bin) }()
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		return Image{}, err
+	}
+	name := filepath.Base(pkg)
+	layer, err := layerOf([]file{{path: name, mode: 0o755, data: data}})
+	if err != nil {
+		return Image{}, err
+	}
+	img, err := imageOf(v1.Config{Entrypoint: []string{"/" + name}}, layer)
+	if err != nil {
+		return Image{}, err
+	}
+	packed, err := writeArchive(out, map[string]v1.Image{ref: img})
+	if err != nil {
+		return Image{}, err
+	}
+	return packed[0], nil
 }
 
 // operatorConfig is the operator image's runtime config.
