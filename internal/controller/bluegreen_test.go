@@ -40,8 +40,10 @@ var _ = Describe("A MagentoRelease", func() {
 	It("rolls out the first slot and points the Services at it straight away", func() {
 		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
 		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("blue"))
+		// The Services are written first in a pass, the slot right after.
 		for _, comp := range specs.SlotComponents {
-			Expect(deployment(rel, comp, v1alpha1.Blue)).NotTo(BeNil(), "%s", comp)
+			Eventually(func() *appsv1.Deployment { return deployment(rel, comp, v1alpha1.Blue) }, timeout, interval).
+				NotTo(BeNil(), "%s", comp)
 		}
 		web := deployment(rel, specs.Web, v1alpha1.Blue)
 		Expect(image(web)).To(Equal("registry.local:5000/shop/nginx:main-1"))
@@ -49,7 +51,8 @@ var _ = Describe("A MagentoRelease", func() {
 			corev1.EnvVar{Name: "PHP_FPM_HOST", Value: "shop-php-fpm-blue"}, corev1.EnvVar{Name: "PHP_FPM_PORT", Value: "9000"}))
 		Expect(replicas(deployment(rel, specs.Cron, v1alpha1.Blue))).To(BeEquivalentTo(1))
 		Expect(replicas(deployment(rel, specs.Consumer, v1alpha1.Blue))).To(BeEquivalentTo(1))
-		Expect(service(rel, "shop-php-fpm-blue").Spec.Selector).To(HaveKeyWithValue(specs.LabelColor, "blue"))
+		Eventually(func() *corev1.Service { return service(rel, "shop-php-fpm-blue") }, timeout, interval).
+			Should(HaveField("Spec.Selector", HaveKeyWithValue(specs.LabelColor, "blue")))
 		Expect(service(rel, "shop-preview")).To(BeNil(), "no preview with one slot")
 		Eventually(func() any { return get(rel).Status.ActiveColor }, timeout, interval).Should(Equal(v1alpha1.Blue))
 		Expect(condition(rel, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))

@@ -42,6 +42,10 @@ type Step struct {
 	// ByColor counts the answers by the slot that gave them ("" when the
 	// answer named none).
 	ByColor map[string]int `json:"byColor"`
+	// Started is when the step began.
+	Started time.Time `json:"started"`
+	// LastSent is, per slot, when the last request it answered was sent.
+	LastSent map[string]time.Time `json:"lastSent,omitempty"`
 	// Errors holds the first few failures, for the report.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -102,7 +106,7 @@ func Run(ctx context.Context, cfg Config, marks <-chan string) (Report, error) {
 		report Report
 		wg     sync.WaitGroup
 	)
-	current := &Step{Name: "start", ByColor: map[string]int{}}
+	current := newStep("start")
 	report.Steps = append(report.Steps, current)
 	tick := time.NewTicker(time.Second / time.Duration(cfg.Rate))
 	defer tick.Stop()
@@ -117,7 +121,7 @@ func Run(ctx context.Context, cfg Config, marks <-chan string) (Report, error) {
 				return report, nil
 			}
 			mu.Lock()
-			current = &Step{Name: name, ByColor: map[string]int{}}
+			current = newStep(name)
 			report.Steps = append(report.Steps, current)
 			mu.Unlock()
 		case <-tick.C:
@@ -128,6 +132,7 @@ func Run(ctx context.Context, cfg Config, marks <-chan string) (Report, error) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				sent := time.Now()
 				color, err := get(ctx, client, cfg.URL)
 				mu.Lock()
 				defer mu.Unlock()
@@ -139,9 +144,16 @@ func Run(ctx context.Context, cfg Config, marks <-chan string) (Report, error) {
 					return
 				}
 				step.ByColor[color]++
+				if sent.After(step.LastSent[color]) {
+					step.LastSent[color] = sent
+				}
 			}()
 		}
 	}
+}
+
+func newStep(name string) *Step {
+	return &Step{Name: name, ByColor: map[string]int{}, Started: time.Now(), LastSent: map[string]time.Time{}}
 }
 
 // get sends one request and returns the slot that answered.

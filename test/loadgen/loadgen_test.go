@@ -59,6 +59,14 @@ func TestRunCountsStepsFailuresAndSlots(t *testing.T) {
 		if sw.Failed != 0 || sw.ByColor["green"] < 20 || sw.ByColor["green"]+sw.ByColor["blue"] != sw.Requests {
 			t.Errorf("keep-alive %v: switch %+v", keepAlive, sw)
 		}
+		// Blue answered only requests sent before the flip, 20 ms into the step
+		// (give or take a busy machine's timer).
+		if last := sw.LastSent["blue"]; !last.IsZero() && (last.Before(sw.Started) || last.Sub(sw.Started) > 200*time.Millisecond) {
+			t.Errorf("keep-alive %v: blue last answered a request sent %s into the switch", keepAlive, last.Sub(sw.Started))
+		}
+		if !sw.Started.After(start.Started) || sw.LastSent["green"].Sub(sw.Started) < 250*time.Millisecond {
+			t.Errorf("keep-alive %v: step times %s %s %v", keepAlive, start.Started, sw.Started, sw.LastSent)
+		}
 		if broken.Failed < 20 || broken.Failed+broken.ByColor["green"] != broken.Requests || !strings.Contains(broken.Errors[0], "status 502") {
 			t.Errorf("keep-alive %v: broken %+v", keepAlive, broken)
 		}

@@ -5,9 +5,11 @@ package realtraffic
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +24,6 @@ import (
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/testenv"
-	"github.com/magento-operator/magento-operator/test/loadgen"
 	"github.com/magento-operator/magento-operator/test/realcluster"
 	"github.com/magento-operator/magento-operator/test/realcluster/images"
 )
@@ -144,25 +145,30 @@ func TestRealTraffic(t *testing.T) {
 			return []Step{Switch(i), KillOperator(OperatorNamespace, operatorPods), Wait(fmt.Sprintf("after kill %d", i), 5*time.Second)}
 		})},
 	}
+	// Both kinds of load run at once, each at env.Rate.
+	modes := []bool{true, false}
 	var lines []string
-	for _, keepAlive := range []bool{true, false} {
-		for _, s := range scenarios {
-			name := s.name + map[bool]string{true: " (keep-alive)", false: " (new connections)"}[keepAlive]
-			res, err := env.Run(ctx, name, keepAlive, rel, s.steps...)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
+	for _, s := range scenarios {
+		reports, err := env.Run(ctx, rel, modes, s.steps...)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		for i, keepAlive := range modes {
+			suffix := " (" + Connections(keepAlive) + ")"
+			results := []Result{summarize(s.name+suffix, keepAlive, reports[i], nil)}
+			if len(s.lines) > 0 {
+				results = nil
+				for _, line := range slices.Sorted(maps.Keys(s.lines)) {
+					results = append(results, summarize(line+suffix, keepAlive, reports[i], prefixed(strings.Fields(s.lines[line]))))
+				}
 			}
-			if len(s.lines) == 0 {
+			for _, res := range results {
 				lines = append(lines, res.Line())
+				t.Logf("%s: the old slot answered requests sent up to %s after the switch", res.Scenario, res.OldTail.Round(time.Millisecond))
 			}
-			for line, prefixes := range s.lines {
-				part := summarize(line+map[bool]string{true: " (keep-alive)", false: " (new connections)"}[keepAlive], keepAlive,
-					only(res.Report, strings.Fields(prefixes)))
-				lines = append(lines, part.Line())
-			}
-			for _, st := range res.Report.Steps {
+			for _, st := range reports[i].Steps {
 				if st.Failed > 0 {
-					t.Errorf("%s: step %q: %d of %d requests failed: %v", name, st.Name, st.Failed, st.Requests, st.Errors)
+					t.Errorf("%s%s: step %q: %d of %d requests failed: %v", s.name, suffix, st.Name, st.Failed, st.Requests, st.Errors)
 				}
 			}
 		}
@@ -170,18 +176,4 @@ func TestRealTraffic(t *testing.T) {
 	for _, l := range lines {
 		fmt.Fprintln(os.Stdout, l)
 	}
-}
-
-// only keeps the steps whose names start with one of prefixes.
-func only(r loadgen.Report, prefixes []string) loadgen.Report {
-	var out loadgen.Report
-	for _, s := range r.Steps {
-		for _, p := range prefixes {
-			if strings.HasPrefix(s.Name, p) {
-				out.Steps = append(out.Steps, s)
-				break
-			}
-		}
-	}
-	return out
 }

@@ -7,9 +7,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,14 +32,14 @@ type Env struct {
 	InCluster func(ctx context.Context, name string, args ...string) *exec.Cmd
 	// Loadgen is the path of the hack/loadgen binary.
 	Loadgen string
-	// Rate is requests per second.
+	// Rate is requests per second of each load generator.
 	Rate int
 	// Timeout bounds each wait for the operator.
 	Timeout time.Duration
 	Logf    func(format string, args ...any)
 }
 
-// Result is one scenario's outcome.
+// Result is one scenario's outcome under one kind of load.
 type Result struct {
 	Scenario  string
 	KeepAlive bool
@@ -46,7 +48,10 @@ type Result struct {
 	// OldAfterSwitch counts the answers the old slot gave after the
 	// Services had moved away from it.
 	OldAfterSwitch int
-	Report         loadgen.Report
+	// OldTail is the longest time after a switch that the old slot was
+	// still sent a request it answered.
+	OldTail time.Duration
+	Report  loadgen.Report
 }
 
 // Line is the line `make test-real` prints for the result.
@@ -55,11 +60,20 @@ func (r Result) Line() string {
 		r.Scenario, r.Requests, r.Failed, r.OldAfterSwitch)
 }
 
+// Connections names a kind of load: pooled connections or one per request.
+func Connections(keepAlive bool) string {
+	if keepAlive {
+		return "keep-alive"
+	}
+	return "new connections"
+}
+
 // load is a running load generator.
 type load struct {
-	cmd   *exec.Cmd
-	marks io.WriteCloser
-	out   *strings.Builder
+	keepAlive bool
+	cmd       *exec.Cmd
+	marks     io.WriteCloser
+	out       *strings.Builder
 }
 
 // startLoad starts the load generator against the release's public Service.
@@ -75,7 +89,7 @@ func (e Env) startLoad(ctx context.Context, rel *v1alpha1.MagentoRelease, keepAl
 	if err != nil {
 		return nil, err
 	}
-	l := &load{cmd: cmd, marks: marks, out: &strings.Builder{}}
+	l := &load{keepAlive: keepAlive, cmd: cmd, marks: marks, out: &strings.Builder{}}
 	cmd.Stdout = l.out
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -102,43 +116,86 @@ func (l *load) stop() (loadgen.Report, error) {
 // steps the report counts by.
 type Step func(ctx context.Context, e Env, rel *v1alpha1.MagentoRelease, mark func(string) error) error
 
-// Run runs steps under load and sums the report. Answers by the old slot
-// after a switch are those in steps named "switched <from>-><to> …" answered by <from>.
-func (e Env) Run(ctx context.Context, scenario string, keepAlive bool, rel *v1alpha1.MagentoRelease, steps ...Step) (Result, error) {
-	l, err := e.startLoad(ctx, rel, keepAlive)
-	if err != nil {
-		return Result{}, err
+// Run runs steps under one load generator per kind of load in keepAlive,
+// all at once, and returns each one's report, in the same order.
+func (e Env) Run(ctx context.Context, rel *v1alpha1.MagentoRelease, keepAlive []bool, steps ...Step) ([]loadgen.Report, error) {
+	var loads []*load
+	stop := func() ([]loadgen.Report, error) {
+		var reports []loadgen.Report
+		var errs []error
+		for _, l := range loads {
+			r, err := l.stop()
+			reports = append(reports, r)
+			errs = append(errs, err)
+		}
+		return reports, errors.Join(errs...)
+	}
+	for _, k := range keepAlive {
+		l, err := e.startLoad(ctx, rel, k)
+		if err != nil {
+			_, _ = stop()
+			return nil, err
+		}
+		loads = append(loads, l)
+	}
+	mark := func(name string) error {
+		for _, l := range loads {
+			if err := l.mark(name); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	var runErr error
 	for _, s := range steps {
-		if runErr = s(ctx, e, rel, l.mark); runErr != nil {
+		if runErr = s(ctx, e, rel, mark); runErr != nil {
 			break
 		}
 	}
-	report, err := l.stop()
+	reports, err := stop()
 	if runErr != nil {
-		return Result{}, runErr
+		return nil, runErr
 	}
-	if err != nil {
-		return Result{}, err
-	}
-	return summarize(scenario, keepAlive, report), nil
+	return reports, err
 }
 
-// summarize sums a report: requests and failures of every step, and the
-// answers of the old slot in the steps after a switch ("switched
-// <from>-><to> …") answered by <from>.
-func summarize(scenario string, keepAlive bool, report loadgen.Report) Result {
+// summarize sums the steps of a report that keep accepts (all when keep is
+// nil): requests, failures, and the answers of the old slot after a switch.
+// A switch is the step "switched <from>-><to> …", marked once both Services
+// were seen on <to>; from then until the next switch is asked for ("asked
+// …"), every answer by <from> is the old slot's.
+func summarize(scenario string, keepAlive bool, report loadgen.Report, keep func(string) bool) Result {
 	res := Result{Scenario: scenario, KeepAlive: keepAlive, Report: report}
-	tot := report.Totals(nil)
-	res.Requests, res.Failed = tot.Requests, tot.Failed
+	var old string
+	var switched time.Time
 	for _, s := range report.Steps {
 		if rest, ok := strings.CutPrefix(s.Name, "switched "); ok {
-			from, _, _ := strings.Cut(rest, "->")
-			res.OldAfterSwitch += s.ByColor[from]
+			old, _, _ = strings.Cut(rest, "->")
+			switched = s.Started
+		} else if strings.HasPrefix(s.Name, "asked ") {
+			old = ""
+		}
+		if keep != nil && !keep(s.Name) {
+			continue
+		}
+		res.Requests += s.Requests
+		res.Failed += s.Failed
+		if old == "" {
+			continue
+		}
+		res.OldAfterSwitch += s.ByColor[old]
+		if last, ok := s.LastSent[old]; ok && last.Sub(switched) > res.OldTail {
+			res.OldTail = last.Sub(switched)
 		}
 	}
 	return res
+}
+
+// prefixed keeps the step names that start with one of prefixes.
+func prefixed(prefixes []string) func(string) bool {
+	return func(name string) bool {
+		return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+	}
 }
 
 // Switch asks for a switch to the other slot, marks the moment the Services
@@ -185,7 +242,9 @@ func Wait(name string, d time.Duration) Step {
 }
 
 // ScaleDownIdle asks for the idle slot to be scaled down now and waits
-// until its pods are gone.
+// until its web pods are gone: from then on no request can reach the slot
+// (only its own nginx talks to its php-fpm), whose php-fpm pods may still
+// be draining when the next step begins.
 func ScaleDownIdle(n int) Step {
 	return func(ctx context.Context, e Env, rel *v1alpha1.MagentoRelease, mark func(string) error) error {
 		if err := mark(fmt.Sprintf("scale-down %d", n)); err != nil {
@@ -205,7 +264,7 @@ func ScaleDownIdle(n int) Step {
 				return false, err
 			}
 			idle := cur.Status.SlotStatus(cur.Status.ActiveColor.Other())
-			return idle != nil && idle.State == v1alpha1.SlotScaledDown && e.noPods(ctx, rel, cur.Status.ActiveColor.Other()), nil
+			return idle != nil && idle.State == v1alpha1.SlotScaledDown && e.noPods(ctx, rel, cur.Status.ActiveColor.Other(), specs.Web), nil
 		})
 	}
 }
@@ -249,10 +308,10 @@ func (e Env) ready(ctx context.Context, rel *v1alpha1.MagentoRelease, c v1alpha1
 		meta.IsStatusConditionFalse(cur.Status.Conditions, v1alpha1.ConditionProgressing), nil
 }
 
-func (e Env) noPods(ctx context.Context, rel *v1alpha1.MagentoRelease, c v1alpha1.Color) bool {
+func (e Env) noPods(ctx context.Context, rel *v1alpha1.MagentoRelease, c v1alpha1.Color, comp specs.Component) bool {
 	pods := &corev1.PodList{}
-	if err := e.Client.List(ctx, pods, client.InNamespace(rel.Namespace),
-		client.MatchingLabels{specs.LabelInstance: rel.Name, specs.LabelColor: string(c)}); err != nil {
+	if err := e.Client.List(ctx, pods, client.InNamespace(rel.Namespace), client.MatchingLabels{
+		specs.LabelInstance: rel.Name, specs.LabelColor: string(c), specs.LabelComponent: string(comp)}); err != nil {
 		return false
 	}
 	return len(pods.Items) == 0
