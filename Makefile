@@ -109,9 +109,9 @@ envtest: $(ENVTEST_DEPS) ## Build kube-apiserver and etcd for envtest (cached in
 SIM_TOOLS := $(K8S_DIR)/kube-apiserver $(K8S_DIR)/kube-controller-manager $(K8S_DIR)/kube-scheduler $(K8S_DIR)/kubectl $(ETCD) $(KWOK)
 
 .PHONY: demo
-demo: $(SIM_TOOLS) ## Run a whole blue/green cycle on a simulated cluster on this machine.
+demo: $(SIM_TOOLS) ## Run a whole blue/green cycle on a simulated cluster on this machine (REAL=1: on the real cluster, with live traffic; root).
 	go build -o bin/manager ./cmd
-	go run ./hack/demo --manager bin/manager --kubectl $(K8S_DIR)/kubectl
+	go run ./hack/demo --manager bin/manager --kubectl $(K8S_DIR)/kubectl $(if $(filter 1,$(REAL)),--real)
 
 .PHONY: test-e2e
 test-e2e: $(SIM_TOOLS) ## Run the e2e suite: the operator binary against the simulated cluster.
@@ -130,6 +130,10 @@ COREDNS_VERSION := $(call pinned,github.com/coredns/coredns,coredns)
 COREDNS         := bin/coredns-$(COREDNS_VERSION)
 REAL_TOOLS := $(SIM_TOOLS) $(K8S_DIR)/kubelet $(K8S_DIR)/kube-proxy $(COREDNS)
 REAL_DEPS  := containerd runc containernetworking-plugins iptables conntrack debootstrap
+
+ifeq ($(REAL),1)
+demo: real-deps $(REAL_TOOLS)
+endif
 
 .PHONY: real-deps
 real-deps: ## Install containerd, runc, CNI plugins, iptables, conntrack, debootstrap with apt when missing (needs root).

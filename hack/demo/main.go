@@ -1,10 +1,15 @@
-// Command demo walks a whole blue/green release cycle on the simulated
-// cluster, with the real operator binary running as its own process:
-// first rollout on blue, deploy to green, preview, switch, idle scale-down,
-// rollback to blue. It prints what a person wants to see at each step and
-// stops everything it started.
+// Command demo walks a whole blue/green release cycle: first rollout on
+// blue, deploy to green, preview, switch, idle scale-down, rollback to blue.
+// It prints what a person wants to see at each step and stops everything it
+// started.
 //
-//	go run ./hack/demo --manager bin/manager --kubectl PATH
+// By default it runs on the simulated cluster, with the real operator
+// binary as its own process. With --real (root) it runs on the real
+// single-node cluster: the operator as a pod from its install bundle, the
+// shop's nginx and php-fpm as real containers, and requests sent through the
+// shop's public Service the whole time, counted live.
+//
+//	go run ./hack/demo --manager bin/manager --kubectl PATH [--real]
 package main
 
 import (
@@ -22,10 +27,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/test/realtraffic"
 	"github.com/magento-operator/magento-operator/test/simcluster"
 )
 
@@ -34,68 +41,74 @@ const (
 	name = "magento"
 )
 
+// environment is the cluster the demo runs on, with the operator running.
+type environment struct {
+	config                *rest.Config
+	kubeconfig            string
+	waitForServiceAccount func(ctx context.Context, namespace string) error
+	// images and pod are the release's spec.images and spec.pod here.
+	images v1alpha1.Images
+	pod    v1alpha1.PodSettings
+	// real is the real cluster, nil on the simulated one.
+	real *realtraffic.Shop
+	stop func() error
+}
+
 type demo struct {
 	ctx     context.Context
+	env     *environment
 	kubectl string
-	kc      string
 	c       client.Client
 	steps   []string
 	start   time.Time
+	// load runs on the real cluster once the shop serves.
+	load *traffic
 }
 
 func main() {
-	manager := flag.String("manager", "bin/manager", "the operator binary")
+	manager := flag.String("manager", "bin/manager", "the operator binary (simulated cluster)")
 	kubectl := flag.String("kubectl", "kubectl", "the kubectl binary")
+	real := flag.Bool("real", false, "run on the real single-node cluster (root), with live traffic")
 	flag.Parse()
-	if err := run(*manager, *kubectl); err != nil {
+	if err := run(*manager, *kubectl, *real); err != nil {
 		fmt.Fprintln(os.Stderr, "\ndemo failed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(manager, kubectl string) error {
+func run(manager, kubectl string, real bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts, err := simcluster.DefaultOptions()
-	if err != nil {
-		return err
-	}
 	begin := time.Now()
-	title("Starting a simulated cluster on 127.0.0.1 (etcd, kube-apiserver, controller-manager, scheduler, kwok)")
-	cluster, err := simcluster.Start(ctx, opts)
+	var env *environment
+	var err error
+	if real {
+		env, err = startReal(ctx)
+	} else {
+		env, err = startSim(ctx, manager)
+	}
 	if err != nil {
 		return err
 	}
 	defer func() {
 		title("Cleaning up: stopping the operator and the cluster")
-		if err := cluster.Stop(); err != nil {
+		if err := env.stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "stopping the cluster:", err)
 		}
 	}()
-	fmt.Printf("ready in %s; 3 fake nodes\n", time.Since(begin).Round(100*time.Millisecond))
-
-	if err := cluster.InstallCRDs(ctx); err != nil {
-		return err
-	}
-	op := cluster.NewOperator(manager)
-	if err := op.Start(); err != nil {
-		return err
-	}
-	defer op.Stop()
-	fmt.Println("CRD installed; operator started as its own process (log: " + cluster.Dir + "/operator.log)")
 
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = v1alpha1.AddToScheme(scheme)
-	c, err := client.New(cluster.Config, client.Options{Scheme: scheme})
+	c, err := client.New(env.config, client.Options{Scheme: scheme})
 	if err != nil {
 		return err
 	}
-	d := &demo{ctx: ctx, kubectl: kubectl, kc: cluster.Kubeconfig, c: c}
+	d := &demo{ctx: ctx, env: env, kubectl: kubectl, c: c}
 	if err := d.sh("create", "namespace", ns); err != nil {
 		return err
 	}
-	if err := cluster.WaitForServiceAccount(ctx, ns); err != nil {
+	if err := env.waitForServiceAccount(ctx, ns); err != nil {
 		return err
 	}
 	err = d.cycle()
@@ -104,10 +117,55 @@ func run(manager, kubectl string) error {
 	for _, s := range d.steps {
 		fmt.Println("  " + s)
 	}
+	if d.load != nil {
+		report, lerr := d.load.stop()
+		fmt.Printf("  %s, at %d/s with keep-alive through Service %s; by step:\n", d.load, trafficRate, name)
+		for _, line := range report.Summary() {
+			fmt.Println("    " + line)
+		}
+		if tot := report.Totals(nil); err == nil && (lerr != nil || tot.Failed > 0) {
+			err = fmt.Errorf("%d of %d requests failed (%v)", tot.Failed, tot.Requests, lerr)
+		}
+	}
 	if err == nil {
 		fmt.Printf("  whole cycle: %s — traffic only ever moved to a ready slot\n", time.Since(begin).Round(time.Second))
 	}
 	return err
+}
+
+// startSim runs the demo on the simulated cluster: kwok's fake nodes, and
+// the operator binary as a process of this machine.
+func startSim(ctx context.Context, manager string) (*environment, error) {
+	opts, err := simcluster.DefaultOptions()
+	if err != nil {
+		return nil, err
+	}
+	begin := time.Now()
+	title("Starting a simulated cluster on 127.0.0.1 (etcd, kube-apiserver, controller-manager, scheduler, kwok)")
+	cluster, err := simcluster.Start(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("ready in %s; 3 fake nodes\n", time.Since(begin).Round(100*time.Millisecond))
+	op := cluster.NewOperator(manager)
+	if err := cluster.InstallCRDs(ctx); err == nil {
+		err = op.Start()
+	}
+	if err != nil {
+		_ = cluster.Stop()
+		return nil, err
+	}
+	fmt.Println("CRD installed; operator started as its own process (log: " + cluster.Dir + "/operator.log)")
+	return &environment{
+		config: cluster.Config, kubeconfig: cluster.Kubeconfig,
+		waitForServiceAccount: cluster.WaitForServiceAccount,
+		images:                v1alpha1.Images{App: "registry.example.com/shop/magento-php-fpm", Web: "registry.example.com/shop/magento-nginx"},
+		pod:                   v1alpha1.PodSettings{Tolerations: simcluster.PodTolerations, NodeSelector: simcluster.PodNodeSelector},
+		stop: func() error {
+			op.Stop()
+			return cluster.Stop()
+		},
+	}, nil
 }
 
 func (d *demo) cycle() error {
@@ -117,8 +175,8 @@ func (d *demo) cycle() error {
 	release.Spec = v1alpha1.MagentoReleaseSpec{
 		ActiveColor: v1alpha1.Blue,
 		Blue:        &v1alpha1.Slot{Tag: "main-1"},
-		Images:      v1alpha1.Images{App: "registry.example.com/shop/magento-php-fpm", Web: "registry.example.com/shop/magento-nginx"},
-		Pod:         v1alpha1.PodSettings{Tolerations: simcluster.PodTolerations, NodeSelector: simcluster.PodNodeSelector},
+		Images:      d.env.images,
+		Pod:         d.env.pod,
 		Ingress:     &v1alpha1.IngressSpec{Host: "shop.example.com", PreviewHost: "preview.shop.example.com"},
 	}
 	release.Spec.IdleScaleDown.After = mustDuration("30s")
@@ -136,6 +194,13 @@ func (d *demo) cycle() error {
 		return err
 	}
 	d.show()
+	if shop := d.env.real; shop != nil {
+		if d.load, err = startTraffic(d.ctx, shop, d.c); err != nil {
+			return err
+		}
+		fmt.Printf("Sending %d requests/s to Service %s from now on, keep-alive; %s answers: %s\n",
+			trafficRate, name, name, page(d.ctx, shop, d.c, name))
+	}
 
 	d.step("2. Deploy main-2 to the idle slot, green")
 	if err := d.sh("patch", "mrel", name, "--type=merge", "-p", `{"spec":{"green":{"tag":"main-2"}}}`); err != nil {
@@ -150,6 +215,11 @@ func (d *demo) cycle() error {
 	if err := d.sh("get", "endpointslices", "-l", "kubernetes.io/service-name in ("+name+","+name+"-preview)",
 		"-o", "custom-columns=SLICE:.metadata.name,SERVICE:.metadata.labels.kubernetes\\.io/service-name,PODS:.endpoints[*].targetRef.name"); err != nil {
 		return err
+	}
+	if shop := d.env.real; shop != nil {
+		for _, svc := range []string{name, name + "-preview"} {
+			fmt.Printf("%s answers: %s\n", svc, page(d.ctx, shop, d.c, svc))
+		}
 	}
 
 	d.step("4. Switch traffic to green (what CI's \"switch\" button does)")
@@ -190,6 +260,9 @@ func (d *demo) step(s string) {
 		d.start = time.Now()
 	}
 	d.steps = append(d.steps, fmt.Sprintf("[%6s] %s", time.Since(d.start).Round(time.Second), s))
+	if d.load != nil {
+		d.load.mark(s)
+	}
 	fmt.Println()
 	title(s)
 }
@@ -213,27 +286,47 @@ func (d *demo) sh(args ...string) error {
 }
 
 func (d *demo) kubectlCmd(args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(d.ctx, d.kubectl, append([]string{"--kubeconfig=" + d.kc, "--namespace=" + ns}, args...)...)
+	cmd := exec.CommandContext(d.ctx, d.kubectl, append([]string{"--kubeconfig=" + d.env.kubeconfig, "--namespace=" + ns}, args...)...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	return cmd
 }
 
-// waitFor polls the release until ok holds, for at most two minutes.
+// waitFor polls the release until ok holds, for at most two minutes. On the
+// real cluster the line it prints counts the requests live.
 func (d *demo) waitFor(what string, ok func(*v1alpha1.MagentoRelease) bool) error {
 	start := time.Now()
-	fmt.Printf("… waiting for %s", what)
-	for time.Since(start) < 2*time.Minute {
+	line := func() string {
+		s := fmt.Sprintf("… waiting for %s (%s)", what, time.Since(start).Round(100*time.Millisecond))
+		if d.load != nil {
+			s += " · " + d.load.String()
+		}
+		return s
+	}
+	live := d.load != nil
+	if !live {
+		fmt.Printf("… waiting for %s", what)
+	}
+	for time.Since(start) < 3*time.Minute {
+		if live {
+			fmt.Print("\r\033[K" + line())
+		}
 		r := &v1alpha1.MagentoRelease{}
 		if err := d.c.Get(d.ctx, client.ObjectKey{Namespace: ns, Name: name}, r); err == nil && ok(r) {
-			fmt.Printf(" (%s)\n", time.Since(start).Round(100*time.Millisecond))
+			if live {
+				fmt.Println("\r\033[K" + line())
+			} else {
+				fmt.Printf(" (%s)\n", time.Since(start).Round(100*time.Millisecond))
+			}
 			return nil
 		}
 		select {
 		case <-d.ctx.Done():
+			fmt.Println()
 			return d.ctx.Err()
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+	fmt.Println()
 	return fmt.Errorf("timed out waiting for %s", what)
 }
 

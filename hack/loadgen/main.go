@@ -24,7 +24,7 @@ func main() {
 	flag.StringVar(&cfg.URL, "url", "", "URL to GET")
 	flag.IntVar(&cfg.Rate, "rate", 200, "requests per second")
 	flag.BoolVar(&cfg.KeepAlive, "keepalive", true, "reuse connections")
-	flag.DurationVar(&cfg.Timeout, "timeout", 3*time.Second, "timeout of one request")
+	flag.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "timeout of one request (it fails after that)")
 	flag.DurationVar(&cfg.MaxDuration, "max-duration", 10*time.Minute, "stop after this long in any case")
 	flag.Parse()
 	if cfg.URL == "" {

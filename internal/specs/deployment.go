@@ -17,17 +17,21 @@ import (
 const shell = "/bin/sh"
 
 // DefaultCronCommand runs `php bin/magento cron:run` every 60 s. On SIGTERM
-// the run under way finishes, then the container exits.
+// the run under way finishes, then the container exits. SIGQUIT does the
+// same: it is the stop signal of the official PHP-FPM images, which the
+// cron and consumer containers share with php-fpm, and a shell that is
+// PID 1 ignores a signal it does not trap.
 var DefaultCronCommand = []string{shell, "-c",
-	`trap "exit 0" TERM INT; while true; do php bin/magento cron:run; sleep 60 & wait $!; done`}
+	`trap "exit 0" TERM INT QUIT; while true; do php bin/magento cron:run; sleep 60 & wait $!; done`}
 
 // DefaultConsumerCommand starts every consumer Magento lists, one process
 // each, and starts them again when they stop after 10,000 messages. On
-// SIGTERM it stops them and waits for them. It keeps their PIDs itself:
+// SIGTERM or SIGQUIT (see DefaultCronCommand) it stops them with SIGTERM and
+// waits for them. It keeps their PIDs itself:
 // `jobs -p` in a trap is empty in dash (Debian's /bin/sh) and in a
 // double-quoted trap is expanded when the trap is set.
 var DefaultConsumerCommand = []string{shell, "-c",
-	`trap 'kill $pids 2>/dev/null; wait; exit 0' TERM INT; ` +
+	`trap 'kill $pids 2>/dev/null; wait; exit 0' TERM INT QUIT; ` +
 		`while true; do pids=; ` +
 		`for c in $(php bin/magento queue:consumers:list); do ` +
 		`php bin/magento queue:consumers:start "$c" --single-thread --max-messages=10000 & pids="$pids $!"; done; ` +
@@ -42,6 +46,8 @@ const (
 	// webDrainSeconds is how long a stopping nginx keeps accepting while the
 	// endpoint update reaches every proxy (kube-proxy syncs at most once a
 	// second; a connection DNAT'ed just before must still be answered).
+	// After it, the kubelet sends the image's stop signal: SIGQUIT, nginx's
+	// and php-fpm's graceful stop, in the official images (docs/magento.md).
 	webDrainSeconds = 10
 	// fpmDrainSeconds is how long a stopping php-fpm keeps serving: longer
 	// than nginx's drain plus the requests nginx finishes after it, so nginx
@@ -186,10 +192,8 @@ func webContainer(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1al
 		// pod is ready only when it can serve PHP.
 		ReadinessProbe: probe(corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/health_check.php", Port: port}}, 3),
 		LivenessProbe:  probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 6),
-		// Keep serving while endpoints drop the pod, then stop gracefully.
-		Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
-			Command: []string{shell, "-c", fmt.Sprintf("sleep %d; nginx -s quit; sleep 30", webDrainSeconds)},
-		}}},
+		// Keep serving while endpoints drop the pod; the stop signal follows.
+		Lifecycle:       drain(webDrainSeconds),
 		SecurityContext: containerSecurityContext(),
 	}, nil
 }
@@ -203,12 +207,18 @@ func phpFPMContainer(r *v1alpha1.MagentoRelease, version v1alpha1.Slot) (corev1.
 	c.Ports = []corev1.ContainerPort{{Name: "fastcgi", ContainerPort: PHPFPMPort, Protocol: corev1.ProtocolTCP}}
 	c.ReadinessProbe = probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 3)
 	c.LivenessProbe = probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 6)
-	// Keep serving while nginx stops sending, then let php-fpm finish the
-	// requests under way (SIGQUIT is its graceful stop).
-	c.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
-		Command: []string{shell, "-c", fmt.Sprintf("sleep %d; kill -QUIT 1; sleep 30", fpmDrainSeconds)},
-	}}}
+	// Keep serving while nginx stops sending; the stop signal follows.
+	c.Lifecycle = drain(fpmDrainSeconds)
 	return c, nil
+}
+
+// drain keeps a stopping container running for seconds before the kubelet
+// sends its stop signal. It is the kubelet's own sleep, not a command in
+// the image: a hook that stopped the container itself would be ended by
+// that stop, and the kubelet reports every such hook as failed (a
+// FailedPreStopHook Warning Event per pod).
+func drain(seconds int64) *corev1.Lifecycle {
+	return &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: seconds}}}
 }
 
 // appContainer is a container of the app image with the release's env.

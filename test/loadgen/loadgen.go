@@ -25,10 +25,16 @@ type Config struct {
 	// KeepAlive reuses connections (a pool, as browsers and proxies do);
 	// false opens a new connection per request.
 	KeepAlive bool
-	// Timeout bounds one request; default 3 s.
+	// Timeout bounds one request; default 10 s. A request that gets no
+	// answer in time fails.
 	Timeout time.Duration
 	// MaxDuration bounds the whole run; default 10 minutes.
 	MaxDuration time.Duration
+	// Dial opens connections; default a net.Dialer's.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Observe, when set, is called with each answer's slot or failure as
+	// it comes (a live counter); it must be safe for concurrent use.
+	Observe func(color string, err error)
 }
 
 // MaxRate is the highest rate a Config may ask for.
@@ -46,6 +52,8 @@ type Step struct {
 	Started time.Time `json:"started"`
 	// LastSent is, per slot, when the last request it answered was sent.
 	LastSent map[string]time.Time `json:"lastSent,omitempty"`
+	// Slowest is the longest time an answered request took.
+	Slowest time.Duration `json:"slowest"`
 	// Errors holds the first few failures, for the report.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -64,6 +72,7 @@ func (r Report) Totals(keep func(string) bool) Step {
 		}
 		out.Requests += s.Requests
 		out.Failed += s.Failed
+		out.Slowest = max(out.Slowest, s.Slowest)
 		for c, n := range s.ByColor {
 			out.ByColor[c] += n
 		}
@@ -85,15 +94,22 @@ func Run(ctx context.Context, cfg Config, marks <-chan string) (Report, error) {
 		return Report{}, fmt.Errorf("rate %d: want 1 to %d requests per second", cfg.Rate, MaxRate)
 	}
 	if cfg.Timeout == 0 {
-		cfg.Timeout = 3 * time.Second
+		cfg.Timeout = 10 * time.Second
 	}
 	if cfg.MaxDuration == 0 {
 		cfg.MaxDuration = 10 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.MaxDuration)
 	defer cancel()
+	if cfg.Dial == nil {
+		cfg.Dial = (&net.Dialer{}).DialContext
+	}
 	transport := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: cfg.Timeout}).DialContext,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+			defer cancel()
+			return cfg.Dial(ctx, network, addr)
+		},
 		DisableKeepAlives:   !cfg.KeepAlive,
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
@@ -134,6 +150,9 @@ func Run(ctx context.Context, cfg Config, marks <-chan string) (Report, error) {
 				defer wg.Done()
 				sent := time.Now()
 				color, err := get(ctx, client, cfg.URL)
+				if cfg.Observe != nil {
+					cfg.Observe(color, err)
+				}
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
@@ -144,6 +163,7 @@ func Run(ctx context.Context, cfg Config, marks <-chan string) (Report, error) {
 					return
 				}
 				step.ByColor[color]++
+				step.Slowest = max(step.Slowest, time.Since(sent))
 				if sent.After(step.LastSent[color]) {
 					step.LastSent[color] = sent
 				}

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -87,15 +88,30 @@ func TestRunRefusesUnboundedRates(t *testing.T) {
 	}
 }
 
-func TestRunStopsAtMaxDuration(t *testing.T) {
+func TestRunStopsAtMaxDurationAndReportsAsItGoes(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("green")) }))
 	defer srv.Close()
+	var dialled, observed, greens atomic.Int32
+	cfg := Config{URL: srv.URL, Rate: 50, MaxDuration: 300 * time.Millisecond, KeepAlive: false,
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dialled.Add(1)
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		},
+		Observe: func(color string, err error) {
+			observed.Add(1)
+			if color == "green" && err == nil {
+				greens.Add(1)
+			}
+		}}
 	begin := time.Now()
-	r, err := Run(context.Background(), Config{URL: srv.URL, Rate: 50, MaxDuration: 300 * time.Millisecond}, make(chan string))
+	r, err := Run(context.Background(), cfg, make(chan string))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if time.Since(begin) > 5*time.Second || r.Steps[0].Requests == 0 {
 		t.Errorf("ran %s, %+v", time.Since(begin), r.Steps[0])
+	}
+	if n := int32(r.Steps[0].Requests); dialled.Load() != n || observed.Load() != n || greens.Load() != n {
+		t.Errorf("%d requests, %d dialled, %d observed, %d green", n, dialled.Load(), observed.Load(), greens.Load())
 	}
 }

@@ -4,11 +4,20 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
 
 	"github.com/magento-operator/magento-operator/internal/kustomize"
 	"github.com/magento-operator/magento-operator/internal/testenv"
@@ -57,4 +66,30 @@ func InstallOperator(ctx context.Context, c client.Client, ref string, timeout t
 		}
 		return true, nil
 	})
+}
+
+// diagnose says what a failed scenario needs to be understood: the
+// release's status and the operator's recent log.
+func diagnose(ctx context.Context, c client.Client, cfg *rest.Config, rel *v1alpha1.MagentoRelease) string {
+	var b strings.Builder
+	cur := &v1alpha1.MagentoRelease{}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(rel), cur); err != nil {
+		fmt.Fprintf(&b, "release: %v\n", err)
+	} else {
+		st, _ := yaml.Marshal(map[string]any{"generation": cur.Generation, "spec": cur.Spec, "status": cur.Status})
+		fmt.Fprintf(&b, "release %s:\n%s\n", rel.Name, st)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return b.String() + err.Error()
+	}
+	pods, err := cs.CoreV1().Pods(OperatorNamespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return b.String() + err.Error()
+	}
+	for _, p := range pods.Items {
+		log, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{TailLines: ptr.To[int64](60)}).DoRaw(ctx)
+		fmt.Fprintf(&b, "operator pod %s (%s): %v\n%s\n", p.Name, p.Status.Phase, err, log)
+	}
+	return b.String()
 }

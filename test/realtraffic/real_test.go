@@ -14,18 +14,12 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/testenv"
-	"github.com/magento-operator/magento-operator/test/realcluster"
-	"github.com/magento-operator/magento-operator/test/realcluster/images"
 )
 
 const badTag = "bad-3"
@@ -37,29 +31,15 @@ const badTag = "bad-3"
 func TestRealTraffic(t *testing.T) {
 	ctx := context.Background()
 	root := testenv.RepoRoot()
-	cache := filepath.Join(root, "bin", "realimages")
-	shop, err := images.ShopImages(ctx, cache, []string{"main-1", "main-2", badTag}, map[string]bool{badTag: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	op, err := images.OperatorImage(ctx, root, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
 	loadgenBin := filepath.Join(t.TempDir(), "loadgen")
 	if out, err := exec.Command("go", "build", "-o", loadgenBin, filepath.Join(root, "hack", "loadgen")).CombinedOutput(); err != nil {
 		t.Fatalf("building loadgen: %v\n%s", err, out)
 	}
-
-	opts, err := realcluster.DefaultOptions()
+	shop, err := StartShop(ctx, []string{"main-1", "main-2", badTag}, map[string]bool{badTag: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	begin := time.Now()
-	cluster, err := realcluster.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster, c := shop.Cluster, shop.Client
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Log(cluster.Logs("kubelet", 40))
@@ -68,39 +48,19 @@ func TestRealTraffic(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	t.Logf("real cluster up in %s", time.Since(begin).Round(100*time.Millisecond))
-	if err := images.Import(ctx, cluster.ContainerdSocket(), append(shop, op)...); err != nil {
-		t.Fatal(err)
-	}
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c, err := client.New(cluster.Config, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := InstallOperator(ctx, c, images.OperatorRef, 3*time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("operator running %s after start", time.Since(begin).Round(100*time.Millisecond))
-
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}}
-	if err := c.Create(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	if err := cluster.WaitForServiceAccount(ctx, ns.Name); err != nil {
+	t.Logf("real cluster up in %s, operator running %s after its start",
+		shop.Up.Round(100*time.Millisecond), shop.Operator.Round(100*time.Millisecond))
+	begin := time.Now().Add(-shop.Operator)
+	if err := shop.Namespace(ctx, "shop"); err != nil {
 		t.Fatal(err)
 	}
 	rel := &v1alpha1.MagentoRelease{
-		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns.Name},
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: "shop"},
 		Spec: v1alpha1.MagentoReleaseSpec{
 			ActiveColor:   v1alpha1.Blue,
 			Blue:          &v1alpha1.Slot{Tag: "main-1"},
 			Green:         &v1alpha1.Slot{Tag: "main-2"},
-			Images:        v1alpha1.Images{App: images.ShopAppRepo, Web: images.ShopWebRepo, PullPolicy: corev1.PullNever},
+			Images:        Images(),
 			IdleScaleDown: v1alpha1.IdleScaleDownSpec{Enabled: ptr.To(false)},
 		},
 	}
@@ -148,32 +108,45 @@ func TestRealTraffic(t *testing.T) {
 	// Both kinds of load run at once, each at env.Rate.
 	modes := []bool{true, false}
 	var lines []string
+	defer func() {
+		for _, l := range lines {
+			fmt.Fprintln(os.Stdout, l)
+		}
+	}()
 	for _, s := range scenarios {
-		reports, err := env.Run(ctx, rel, modes, s.steps...)
-		if err != nil {
-			t.Fatalf("%s: %v", s.name, err)
-		}
-		for i, keepAlive := range modes {
-			suffix := " (" + Connections(keepAlive) + ")"
-			results := []Result{summarize(s.name+suffix, keepAlive, reports[i], nil)}
-			if len(s.lines) > 0 {
-				results = nil
-				for _, line := range slices.Sorted(maps.Keys(s.lines)) {
-					results = append(results, summarize(line+suffix, keepAlive, reports[i], prefixed(strings.Fields(s.lines[line]))))
+		t.Run(s.name, func(t *testing.T) {
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Log(diagnose(ctx, c, cluster.Config, rel))
+				}
+			})
+			reports, err := env.Run(ctx, rel, modes, s.steps...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, keepAlive := range modes {
+				suffix := " (" + Connections(keepAlive) + ")"
+				results := []Result{summarize(s.name+suffix, keepAlive, reports[i], nil)}
+				if len(s.lines) > 0 {
+					results = nil
+					for _, line := range slices.Sorted(maps.Keys(s.lines)) {
+						results = append(results, summarize(line+suffix, keepAlive, reports[i], prefixed(strings.Fields(s.lines[line]))))
+					}
+				}
+				for _, res := range results {
+					lines = append(lines, res.Line())
+					t.Logf("%s: slowest answer %s; the old slot answered requests sent up to %s after the switch",
+						res.Scenario, res.Report.Totals(nil).Slowest.Round(time.Millisecond), res.OldTail.Round(time.Millisecond))
+				}
+				for _, st := range reports[i].Steps {
+					if st.Slowest > time.Second {
+						t.Logf("%s: step %q: slowest answer %s", suffix, st.Name, st.Slowest.Round(time.Millisecond))
+					}
+					if st.Failed > 0 {
+						t.Errorf("%s: step %q: %d of %d requests failed: %v", suffix, st.Name, st.Failed, st.Requests, st.Errors)
+					}
 				}
 			}
-			for _, res := range results {
-				lines = append(lines, res.Line())
-				t.Logf("%s: the old slot answered requests sent up to %s after the switch", res.Scenario, res.OldTail.Round(time.Millisecond))
-			}
-			for _, st := range reports[i].Steps {
-				if st.Failed > 0 {
-					t.Errorf("%s%s: step %q: %d of %d requests failed: %v", s.name, suffix, st.Name, st.Failed, st.Requests, st.Errors)
-				}
-			}
-		}
-	}
-	for _, l := range lines {
-		fmt.Fprintln(os.Stdout, l)
+		})
 	}
 }

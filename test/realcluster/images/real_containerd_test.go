@@ -16,8 +16,9 @@ import (
 // TestRealContainerd imports the images into a private containerd (own root,
 // state and socket under a temp dir, CRI plugin off; skipped when containerd,
 // ctr or runc is missing) and runs them with runc: php-fpm is PID 1 as uid
-// 33 and stops on the php-fpm preStop hook's `kill -QUIT 1`; nginx starts
-// from the entrypoint and stops on `nginx -s quit`. Set
+// 33 and stops on SIGQUIT, the images' stop signal, which the kubelet sends
+// after the preStop sleep; nginx starts from the entrypoint and stops on
+// SIGQUIT too. Set
 // $REALIMAGES_CONTAINERD to an existing containerd socket to import there
 // (namespace k8s.io) instead and skip the runs.
 func TestRealContainerd(t *testing.T) {
@@ -116,7 +117,7 @@ func TestRealContainerd(t *testing.T) {
 	}
 
 	// php-fpm: PID 1, uid 33, logs to the pipes containerd hands it, stops on
-	// the preStop hook's command.
+	// its stop signal.
 	fpmLog := dir + "/fpm.log"
 	if out, err := ctr("run", "-d", "--log-uri", "file://"+fpmLog, ShopAppRef("v1"), "rimg-fpm"); err != nil {
 		t.Fatalf("ctr run php: %v\n%s", err, out)
@@ -130,9 +131,11 @@ func TestRealContainerd(t *testing.T) {
 	if out, err := ctr("task", "exec", "--exec-id", "e2", "rimg-fpm", "php", "bin/magento", "setup:db:status"); err != nil {
 		t.Errorf("bin/magento setup:db:status in the php container: %v\n%s", err, out)
 	}
-	_, _ = ctr("task", "exec", "--exec-id", "e3", "rimg-fpm", "/bin/sh", "-c", "sleep 1; kill -QUIT 1; sleep 30")
+	if out, err := ctr("task", "kill", "-s", "SIGQUIT", "rimg-fpm"); err != nil {
+		t.Errorf("ctr task kill: %v\n%s", err, out)
+	}
 	if !waitStopped("rimg-fpm", 10*time.Second) {
-		t.Error("php-fpm did not stop on kill -QUIT 1")
+		t.Error("php-fpm did not stop on SIGQUIT")
 	}
 	time.Sleep(time.Second)
 	// Not checked: with ctr run -d --log-uri file://, php-fpm's log (it
@@ -140,7 +143,7 @@ func TestRealContainerd(t *testing.T) {
 	b, _ := os.ReadFile(fpmLog)
 	t.Logf("php-fpm log (%d bytes):\n%s", len(b), b)
 
-	// nginx: the entrypoint writes the config, nginx -s quit stops it.
+	// nginx: the entrypoint writes the config, SIGQUIT stops it.
 	webLog := dir + "/web.log"
 	if out, err := ctr("run", "-d", "--log-uri", "file://"+webLog, "--env", "PHP_FPM_HOST=127.0.0.1", "--env", "PHP_FPM_PORT=9000",
 		ShopWebRef("v1"), "rimg-web"); err != nil {
@@ -152,11 +155,11 @@ func TestRealContainerd(t *testing.T) {
 		!strings.Contains(out, "33\nnginx: master process") {
 		t.Errorf("nginx container: %v\n%s", err, out)
 	}
-	if out, err := ctr("task", "exec", "--exec-id", "e2", "rimg-web", "/bin/sh", "-c", "sleep 1; nginx -s quit; sleep 30"); err != nil && !waitStopped("rimg-web", time.Second) {
-		t.Logf("preStop exec: %v %s", err, out)
+	if out, err := ctr("task", "kill", "-s", "SIGQUIT", "rimg-web"); err != nil {
+		t.Errorf("ctr task kill: %v\n%s", err, out)
 	}
 	if !waitStopped("rimg-web", 10*time.Second) {
-		t.Error("nginx did not stop on nginx -s quit")
+		t.Error("nginx did not stop on SIGQUIT")
 	}
 	b, _ = os.ReadFile(webLog)
 	t.Logf("nginx log:\n%s", b)

@@ -55,11 +55,10 @@ type ShopConfig struct {
 	// Upgrade tags carry /var/www/html/SCHEMA (the tag): bin/magento
 	// setup:db:status exits 2 until setup:upgrade has recorded that schema.
 	Upgrade map[string]bool
-	// AppStopSignal is the php image's STOPSIGNAL; default SIGTERM. The php
-	// image also runs the cron and consumer containers, whose /bin/sh (PID 1)
-	// traps only TERM and INT and, as PID 1, ignores an untrapped SIGQUIT: with
-	// SIGQUIT they would wait out their grace period (300 s / 120 s). php-fpm's
-	// graceful stop comes from the operator's preStop hook (kill -QUIT 1).
+	// AppStopSignal is the php image's STOPSIGNAL; default SIGQUIT, as in
+	// the official PHP-FPM images: php-fpm's graceful stop. The cron and
+	// consumer containers run the same image; the operator's default
+	// commands stop on it too.
 	AppStopSignal string
 	// WebStopSignal is the nginx image's STOPSIGNAL; default SIGQUIT
 	// (nginx's graceful stop).
@@ -76,7 +75,7 @@ type ShopConfig struct {
 
 func (c ShopConfig) withDefaults() ShopConfig {
 	if c.AppStopSignal == "" {
-		c.AppStopSignal = "SIGTERM"
+		c.AppStopSignal = "SIGQUIT"
 	}
 	if c.WebStopSignal == "" {
 		c.WebStopSignal = "SIGQUIT"
