@@ -61,6 +61,8 @@ type demo struct {
 	c       client.Client
 	steps   []string
 	start   time.Time
+	// lastStep is when the current step began.
+	lastStep time.Time
 	// load runs on the real cluster once the shop serves.
 	load *traffic
 }
@@ -251,6 +253,12 @@ func (d *demo) cycle() error {
 		return err
 	}
 	d.show()
+	if d.load != nil {
+		d.step("7. Traffic follows: a few seconds of requests after the rollback")
+		if err := d.waitFor("3s", func(*v1alpha1.MagentoRelease) bool { return time.Since(d.lastStep) > 3*time.Second }); err != nil {
+			return err
+		}
+	}
 	return d.sh("get", "events", "--field-selector", "involvedObject.kind=MagentoRelease",
 		"-o", "custom-columns=REASON:.reason,MESSAGE:.message")
 }
@@ -259,6 +267,7 @@ func (d *demo) step(s string) {
 	if d.start.IsZero() {
 		d.start = time.Now()
 	}
+	d.lastStep = time.Now()
 	d.steps = append(d.steps, fmt.Sprintf("[%6s] %s", time.Since(d.start).Round(time.Second), s))
 	if d.load != nil {
 		d.load.mark(s)

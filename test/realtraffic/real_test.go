@@ -14,9 +14,11 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/testenv"
@@ -113,6 +115,18 @@ func TestRealTraffic(t *testing.T) {
 			fmt.Fprintln(os.Stdout, l)
 		}
 	}()
+	t.Cleanup(func() {
+		// Stopping pods is routine: no hook of the operator's may fail on it.
+		events := &corev1.EventList{}
+		if err := c.List(ctx, events, client.InNamespace(rel.Namespace)); err != nil {
+			t.Error(err)
+		}
+		for _, e := range events.Items {
+			if e.Reason == "FailedPreStopHook" || e.Reason == "FailedKillPod" {
+				t.Errorf("%s %s: %s: %s (%d times)", e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message, e.Count)
+			}
+		}
+	})
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {
 			t.Cleanup(func() {
