@@ -43,6 +43,9 @@ func fieldPaths(prefix string, t reflect.Type) []string {
 func schemaAt(root *apiextensionsv1.JSONSchemaProps, path string) *apiextensionsv1.JSONSchemaProps {
 	s := root
 	for _, part := range strings.Split(path, ".") {
+		if s.Type == "array" && s.Items != nil && s.Items.Schema != nil {
+			s = s.Items.Schema // a list's fields are its items'
+		}
 		next, ok := s.Properties[part]
 		if !ok {
 			return nil

@@ -1,5 +1,7 @@
 package v1alpha1
 
+import "time"
+
 // Other returns the other slot's colour.
 func (c Color) Other() Color {
 	if c == Blue {
@@ -63,3 +65,47 @@ const AnnotationScaleDownIdle = "magento.ops.dev/scale-down-idle"
 // the name may have 63 - 27 = 36. The CEL rule on MagentoRelease spells the
 // number out (markers cannot refer to constants); a test keeps the two equal.
 const MaxNameLength = 36
+
+// Defaults of spec.verification, applied by the API server and by Checks,
+// CheckWindow, CheckInterval and SwitchesBack for objects stored before.
+const (
+	DefaultCheckPath     = "/health_check.php"
+	DefaultCheckWindow   = 5 * time.Minute
+	DefaultCheckInterval = 10 * time.Second
+)
+
+// HTTPChecks returns the checks to run, the default one when none are listed.
+func (v *VerificationSpec) HTTPChecks() []HTTPCheck {
+	if len(v.Checks) == 0 {
+		return []HTTPCheck{{Path: DefaultCheckPath, Status: 200}}
+	}
+	out := make([]HTTPCheck, len(v.Checks))
+	for i, c := range v.Checks {
+		if c.Status == 0 {
+			c.Status = 200
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// CheckWindow is how long checks run after a switch.
+func (v *VerificationSpec) CheckWindow() time.Duration {
+	if v.Window == nil {
+		return DefaultCheckWindow
+	}
+	return v.Window.Duration
+}
+
+// CheckInterval is the time between two rounds of checks after a switch.
+func (v *VerificationSpec) CheckInterval() time.Duration {
+	if v.Interval == nil || v.Interval.Duration < time.Second {
+		return DefaultCheckInterval
+	}
+	return v.Interval.Duration
+}
+
+// SwitchesBack tells whether a failed check after a switch may move traffic back.
+func (v *VerificationSpec) SwitchesBack() bool {
+	return v.SwitchBack == nil || *v.SwitchBack
+}

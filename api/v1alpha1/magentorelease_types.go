@@ -271,8 +271,10 @@ type MigrationSpec struct {
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
 
-	// command of the migration Job; default
-	// ["php", "bin/magento", "setup:upgrade", "--keep-generated"].
+	// command of the migration Job; default: a /bin/sh script that runs
+	// `php bin/magento setup:upgrade --keep-generated` only when
+	// `setup:db:status` exits 2 (an upgrade is needed), then
+	// `app:config:import` only when `app:config:status` exits 2 (docs/api.md).
 	// +optional
 	// +listType=atomic
 	Command []string `json:"command,omitempty"`
@@ -282,6 +284,75 @@ type MigrationSpec struct {
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	BackoffLimit *int32 `json:"backoffLimit,omitempty"`
+
+	// compatibleWithPrevious declares that the code of the slot that served
+	// before works with the schema this migration leaves. Only then may a
+	// failed check after a switch move traffic back to it once a migration
+	// ran; default false (traffic stays and the release reports Degraded).
+	// +optional
+	CompatibleWithPrevious bool `json:"compatibleWithPrevious,omitempty"`
+}
+
+// VerificationSpec configures the checks of a slot: before traffic moves to
+// it, and for a window after, against the live slot.
+type VerificationSpec struct {
+	// checks are HTTP requests every ready web pod of the slot must answer
+	// as expected; default one check: /health_check.php answers 200.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	Checks []HTTPCheck `json:"checks,omitempty"`
+
+	// window is how long after a switch the checks keep running against the
+	// live slot; 0s runs none after the switch. Default 5m.
+	// +optional
+	// +kubebuilder:default="5m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	Window *metav1.Duration `json:"window,omitempty"`
+
+	// interval is the time between two rounds of checks in the window;
+	// default 10s, at least 1s.
+	// +optional
+	// +kubebuilder:default="10s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule=`!self.matches(r'^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$') || duration(self) >= duration('1s')`,message="verification.interval must be at least 1s"
+	Interval *metav1.Duration `json:"interval,omitempty"`
+
+	// switchBack moves traffic back to the slot that served before when a
+	// check fails in the window, provided that slot still runs, passes the
+	// readiness gate, and no migration ran for the failed deployment (or the
+	// migration is declared compatibleWithPrevious); default true.
+	// +optional
+	// +kubebuilder:default=true
+	SwitchBack *bool `json:"switchBack,omitempty"`
+}
+
+// HTTPCheck is one HTTP request to a web pod and what its answer must be.
+type HTTPCheck struct {
+	// path is requested with GET, e.g. /health_check.php.
+	// +required
+	// +kubebuilder:validation:Pattern=`^/`
+	// +kubebuilder:validation:MaxLength=2048
+	Path string `json:"path"`
+
+	// status the answer must have; default 200.
+	// +optional
+	// +kubebuilder:default=200
+	// +kubebuilder:validation:Minimum=100
+	// +kubebuilder:validation:Maximum=599
+	Status int32 `json:"status,omitempty"`
+
+	// contains is text the answer's body must contain (its first 64 KiB).
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Contains string `json:"contains,omitempty"`
+
+	// host is the Host header; default spec.ingress.host when set, else the pod's address.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Host string `json:"host,omitempty"`
 }
 
 // PostSwitchSpec configures a Job run once after each completed switch.
@@ -375,6 +446,12 @@ type MagentoReleaseSpec struct {
 	// postSwitch, when set, runs a Job once after each completed switch.
 	// +optional
 	PostSwitch *PostSwitchSpec `json:"postSwitch,omitempty"`
+
+	// verification, when set, checks a slot over HTTP before traffic moves
+	// to it and, for a window, after; a failure holds the switch, or moves
+	// traffic back.
+	// +optional
+	Verification *VerificationSpec `json:"verification,omitempty"`
 }
 
 // SlotState says what a slot is doing.
@@ -445,6 +522,17 @@ type SlotStatus struct {
 	// +optional
 	IdleScaleDownTime *metav1.Time `json:"idleScaleDownTime,omitempty"`
 
+	// verified is true once this deployment of the slot passed its checks
+	// before taking traffic (spec.verification).
+	// +optional
+	Verified bool `json:"verified,omitempty"`
+
+	// verificationFailure says which check this deployment of the slot
+	// failed, before or after a switch to it. The release does not switch
+	// to it again until its tag, digest or revision changes.
+	// +optional
+	VerificationFailure string `json:"verificationFailure,omitempty"`
+
 	// unavailableSince is when the slot, serving traffic, stopped being
 	// available; past progressDeadlineSeconds the release reports Degraded
 	// (LiveUnavailable). Empty while it is available or not serving.
@@ -486,6 +574,11 @@ type MagentoReleaseStatus struct {
 	// the operator stopped before): it is retried until it exists.
 	// +optional
 	PostSwitchJobPending bool `json:"postSwitchJobPending,omitempty"`
+
+	// checksUntil is when the checks after the last switch end
+	// (spec.verification.window); empty when none run.
+	// +optional
+	ChecksUntil *metav1.Time `json:"checksUntil,omitempty"`
 
 	// blue reports the blue slot.
 	// +optional

@@ -49,6 +49,7 @@ func Decide(in Input) Plan {
 	}
 	d.st.ObservedGeneration = d.r.Generation
 	d.decideActive()
+	d.decideChecks()
 	for _, c := range v1alpha1.Colors {
 		d.decideSlot(c)
 	}
@@ -128,9 +129,11 @@ func (d *decision) decideActive() {
 		} else {
 			// The Services were switched but the status never said so (the
 			// operator stopped between the two writes): record it now.
-			d.record(d.sw)
+			d.record(d.sw, Event{})
+			d.startChecks()
 		}
 	}
+	d.switchBack()
 	if d.active == d.desired {
 		d.st.SwitchStartTime = nil
 		return
@@ -150,6 +153,13 @@ func (d *decision) decideActive() {
 	ready, why := d.readyForTraffic(d.desired, d.in.Slots[d.desired])
 	if ready {
 		ready, why = d.migrated(d.desired)
+	}
+	if ready {
+		var failed bool
+		if ready, why, failed = d.verified(d.desired); failed {
+			d.progress = append(d.progress, fmt.Sprintf("switching to %s: %s", d.desired, why))
+			return // no deadline: the failure is reported, and holds until a new deploy
+		}
 	}
 	if !ready {
 		// The deadline counts from the request, or from a later deploy of
@@ -171,7 +181,8 @@ func (d *decision) decideActive() {
 		return
 	}
 	d.sw = specs.Switch{Color: d.desired, Time: d.now}
-	d.record(d.sw)
+	d.record(d.sw, Event{})
+	d.startChecks()
 	d.need = nil
 }
 
@@ -237,8 +248,9 @@ func (d *decision) passesGate(c v1alpha1.Color) bool {
 }
 
 // record records the switch sw of the Services to sw.Color: the time, the
-// old slot idle from then on, an Event, and the post-switch Job to start.
-func (d *decision) record(sw specs.Switch) {
+// old slot idle from then on, the Event ev (a Switched one when empty), and
+// the post-switch Job to start.
+func (d *decision) record(sw specs.Switch, ev Event) {
 	old := sw.Color.Other()
 	d.active = sw.Color
 	d.st.ActiveColor = sw.Color
@@ -250,7 +262,10 @@ func (d *decision) record(sw specs.Switch) {
 		s.IdleSince = &t
 	}
 	d.switched = true
-	d.event(false, EventSwitched, "Switched traffic from %s to %s (%s)", old, sw.Color, versionString(d.r.Spec.Slot(sw.Color)))
+	if ev.Reason == "" {
+		ev = Event{Reason: EventSwitched, Message: fmt.Sprintf("Switched traffic from %s to %s (%s)", old, sw.Color, versionString(d.r.Spec.Slot(sw.Color)))}
+	}
+	d.plan.Events = append(d.plan.Events, ev)
 }
 
 // decidePostSwitch asks for the post-switch Job of the switch just recorded,
@@ -404,6 +419,7 @@ func (d *decision) deploy(c v1alpha1.Color, prev, ss *v1alpha1.SlotStatus, versi
 		// A new version: its migration is still to run.
 		ss.DeployedTime, ss.RolloutStartTime = &t, nil
 		ss.Migrated, ss.MigrationFailed = false, false
+		ss.Verified, ss.VerificationFailure = false, "" // its checks are still to run
 	}
 	// A status that already records this rollout means the Deployments
 	// read were older than the status (a lagging cache): no new Event.
@@ -557,6 +573,9 @@ func (d *decision) idleScaleDown(c v1alpha1.Color, prev, ss *v1alpha1.SlotStatus
 		return false
 	}
 	at := ceil(since.Add(after))
+	if w := d.st.ChecksUntil; w != nil && w.After(at.Time) {
+		at = *w // the slot traffic may switch back to runs until the checks end
+	}
 	ss.IdleScaleDownTime = &at
 	if d.now.Before(at.Time) {
 		d.wakeAt(at.Time)

@@ -94,7 +94,10 @@ type Input struct {
 	Owned map[string]bool
 	// Jobs are the release's migration and post-switch Jobs, by name.
 	Jobs map[string]JobState
-	Now  time.Time
+	// LastCheck is when the last round of checks after a switch ran (zero
+	// when unknown, e.g. after a restart: a round is then due).
+	LastCheck time.Time
+	Now       time.Time
 }
 
 // Bounds are the replica bounds of an HPA.
@@ -141,6 +144,8 @@ type Plan struct {
 	Slots map[v1alpha1.Color]*SlotPlan
 	// Jobs are the Jobs that should exist.
 	Jobs []JobPlan
+	// Check is a round of HTTP checks to run now, nil for none.
+	Check *Check
 	// Status is the status to record.
 	Status v1alpha1.MagentoReleaseStatus
 	// Events are recorded after the plan is applied.
@@ -165,6 +170,10 @@ const (
 	ReasonLiveUnavailable    = "LiveUnavailable"
 	ReasonNameConflict       = "NameConflict"
 	ReasonChildRejected      = "ChildRejected"
+	ReasonVerificationFailed = "VerificationFailed"
+	EventVerified            = "Verified"
+	EventVerificationFailed  = "VerificationFailed"
+	EventSwitchedBack        = "SwitchedBack"
 	EventDeploying           = "Deploying"
 	EventSwitched            = "Switched"
 	EventScaledDown          = "ScaledDown"

@@ -44,6 +44,7 @@ type MagentoReleaseReconciler struct {
 	Metrics *metrics.Recorder
 
 	events recentEvents
+	checks lastChecks
 }
 
 // problemRequeue is how soon a release whose children the API server would
@@ -59,6 +60,7 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		if apierrors.IsNotFound(err) {
 			r.Metrics.Forget(req.NamespacedName)
 			r.events.forget(req.NamespacedName)
+			r.checks.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -72,7 +74,9 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, err
 	}
 	now := r.Clock.Now()
-	plan := bluegreen.Decide(kids.input(rel, metav1.NewTime(now)))
+	in := kids.input(rel, metav1.NewTime(now))
+	in.LastCheck = r.checks.get(req.NamespacedName)
+	plan := bluegreen.Decide(in)
 
 	if err := renderable(rel, plan); err != nil {
 		// The spec cannot be rendered: say so, change nothing, and wait for
@@ -106,6 +110,24 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := a.rest(ctx, kids, plan); err != nil {
 		return ctrl.Result{}, ignoreConflict(ctx, err)
 	}
+	requeue := plan.RequeueAfter
+	if c := plan.Check; c != nil {
+		res := r.check(ctx, rel, *c)
+		if c.After {
+			r.checks.set(req.NamespacedName, now)
+		}
+		if res.Inconclusive {
+			logf.FromContext(ctx).Info("checks could not run; trying again", "slot", c.Color, "reason", res.Failure)
+			requeue = min(requeue, inconclusiveRequeue)
+			if requeue == 0 {
+				requeue = inconclusiveRequeue
+			}
+		}
+		if !res.Inconclusive && res.Failure != "" {
+			r.Metrics.CheckFailed(rel, c.Color, c.After)
+		}
+		events = append(events, bluegreen.Checked(&plan.Status, *c, res)...)
+	}
 	events = append(events, bluegreen.Report(decided, &plan.Status, a.problems, now)...)
 	if err := r.writeStatus(ctx, rel, plan.Status); err != nil {
 		return ctrl.Result{}, ignoreConflict(ctx, err)
@@ -113,7 +135,6 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	switched := decided.Status.ActiveColor != "" && decided.Status.ActiveColor != plan.Status.ActiveColor
 	r.Metrics.Observe(rel, plan.Status, switched, begin)
 	r.record(ctx, decided, events...)
-	requeue := plan.RequeueAfter
 	if len(a.problems) > 0 && (requeue == 0 || requeue > problemRequeue) {
 		requeue = problemRequeue
 	}

@@ -65,7 +65,7 @@ var _ = Describe("Migrations and post-switch Jobs", func() {
 		j := migrationJob(name)
 		c := j.Spec.Template.Spec.Containers[0]
 		Expect(c.Image).To(Equal("registry.local:5000/shop/php:release-2"))
-		Expect(c.Command).To(Equal([]string{"php", "bin/magento", "setup:upgrade", "--keep-generated"}))
+		Expect(c.Command).To(Equal(specs.DefaultMigrationCommand))
 		Expect(*j.Spec.BackoffLimit).To(BeEquivalentTo(1))
 		Expect(j.Labels).To(HaveKeyWithValue(specs.LabelComponent, "migration"))
 		Consistently(func() string { return servicesColor(rel) }, 2*resync, interval).Should(Equal("blue"))

@@ -42,10 +42,22 @@ var (
 		Help:    "Time from the spec.activeColor change being seen to the Services selecting the target.",
 		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800},
 	}, []string{"namespace", "release"})
+	checkFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "magento_release_check_failures_total",
+		Help: "Rounds of spec.verification checks that failed, by slot and by when: before (the switch held) or after (in the window).",
+	}, []string{labelNamespace, labelRelease, "color", "when"})
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(activeColor, slotReady, degraded, switches, switchDuration)
+	ctrlmetrics.Registry.MustRegister(activeColor, slotReady, degraded, switches, switchDuration, checkFailures)
+}
+
+// CheckFailed counts a failed round of checks of a slot, before or after a switch to it.
+func (m *Recorder) CheckFailed(r *v1alpha1.MagentoRelease, color v1alpha1.Color, after bool) {
+	if m == nil {
+		return
+	}
+	checkFailures.WithLabelValues(r.Namespace, r.Name, string(color), map[bool]string{false: "before", true: "after"}[after]).Inc()
 }
 
 // Recorder keeps the metrics of the releases a manager reconciles.
@@ -113,7 +125,7 @@ func (m *Recorder) Forget(key types.NamespacedName) {
 	labels := prometheus.Labels{labelNamespace: key.Namespace, labelRelease: key.Name}
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
-	}{activeColor, slotReady, degraded, switches, switchDuration} {
+	}{activeColor, slotReady, degraded, switches, switchDuration, checkFailures} {
 		v.DeletePartialMatch(labels)
 	}
 }

@@ -11,8 +11,55 @@ import (
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 )
 
-// DefaultMigrationCommand upgrades the shared schema to the new code.
-var DefaultMigrationCommand = []string{"php", "bin/magento", "setup:upgrade", "--keep-generated"}
+// DefaultMigrationCommand asks Magento first and migrates only what it says
+// is out of date: `setup:db:status` exits 0 when schema and data are
+// current and 2 when `setup:upgrade` is needed; `app:config:status` exits 0
+// when the config is current and 2 when `app:config:import` is needed. Any
+// other exit code, or a failing upgrade or import, fails the Job with that
+// code. `setup:upgrade` on a current schema still clears caches and takes
+// time, so it is not run blindly.
+//
+// The script prints one line per step and writes them to the termination
+// log ($TERMINATION_LOG, default /dev/termination-log) on success and
+// failure, so the operator can read them from the pod's terminated state.
+// It writes only when that file or its directory is writable: outside a
+// container there is no termination log, and that is no error. It is POSIX
+// sh: dash (Debian's /bin/sh) and busybox sh run it.
+var DefaultMigrationCommand = []string{shell, "-c", `summary=
+say() {
+  printf '%s\n' "$1"
+  summary="$summary$1
+"
+}
+finish() {
+  log="${TERMINATION_LOG:-/dev/termination-log}"
+  if [ -w "$log" ] || [ -w "${log%/*}" ]; then
+    { printf '%s' "$summary" > "$log"; } 2>/dev/null || :
+  fi
+  exit "$1"
+}
+step() {
+  php bin/magento "$1"
+  rc=$?
+  case $rc in
+  0) say "$1: exit 0, $2" ;;
+  2)
+    say "$1: exit 2, running $3"
+    php bin/magento $3
+    rc=$?
+    if [ $rc -ne 0 ]; then
+      say "$3: failed with exit $rc"
+      finish $rc
+    fi
+    say "$3: done" ;;
+  *)
+    say "$1: failed with exit $rc"
+    finish $rc ;;
+  esac
+}
+step setup:db:status "schema and data are current" "setup:upgrade --keep-generated"
+step app:config:status "config is current" "app:config:import"
+finish 0`}
 
 // jobTTLSeconds keeps a finished Job, and its pod's logs, for a day. The
 // operator's record of a migration is in status, so the clean-up never
@@ -23,6 +70,15 @@ const jobTTLSeconds = 24 * 60 * 60
 
 // jobGracePeriodSeconds lets a hook finish what it is doing when stopped.
 const jobGracePeriodSeconds = 300
+
+// Deadlines of the Jobs (activeDeadlineSeconds): a Job that hangs, on a
+// locked table or an unreachable database say, fails and is reported
+// (MigrationFailed for a migration), never waited on forever. Half an hour
+// leaves a large migration room; a post-switch hook is a cache clean.
+const (
+	migrationDeadlineSeconds  = 30 * 60
+	postSwitchDeadlineSeconds = 10 * 60
+)
 
 // MigrationJobName is <name>-migrate-<color>-<hash of the slot version>.
 func MigrationJobName(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1alpha1.Slot) string {
@@ -48,7 +104,8 @@ func MigrationJob(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1al
 			backoff = *m.BackoffLimit
 		}
 	}
-	return job(r, MigrationJobName(r, color, version), Migration, color, version, command, backoff)
+	return job(r, MigrationJobName(r, color, version), Migration, color, version, command, backoff,
+		migrationDeadlineSeconds)
 }
 
 // PostSwitchJob runs spec.postSwitch.command with the new active slot's app
@@ -58,15 +115,19 @@ func PostSwitchJob(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1a
 	if r.Spec.PostSwitch != nil {
 		command = r.Spec.PostSwitch.Command
 	}
-	return job(r, PostSwitchJobName(r, color, version, at), PostSwitch, color, version, command, 1)
+	return job(r, PostSwitchJobName(r, color, version, at), PostSwitch, color, version, command, 1,
+		postSwitchDeadlineSeconds)
 }
 
 func job(r *v1alpha1.MagentoRelease, name string, c Component, color v1alpha1.Color, version v1alpha1.Slot,
-	command []string, backoff int32) (*batchv1.Job, error) {
+	command []string, backoff int32, deadline int64) (*batchv1.Job, error) {
 	container, err := appContainer(r, string(c), version, command, nil, r.Spec.PHPFPM.Resources)
 	if err != nil {
 		return nil, err
 	}
+	// A command that writes no termination message (a custom one) gets the
+	// last lines of its log as the message when it fails.
+	container.TerminationMessagePolicy = corev1.TerminationMessageFallbackToLogsOnError
 	pod := podSpec(r, jobGracePeriodSeconds, container)
 	pod.RestartPolicy = corev1.RestartPolicyNever
 	labels := SlotLabels(r, color, c)
@@ -75,6 +136,7 @@ func job(r *v1alpha1.MagentoRelease, name string, c Component, color v1alpha1.Co
 		ObjectMeta: objectMeta(r, name, labels),
 		Spec: batchv1.JobSpec{
 			BackoffLimit:            ptr.To(backoff),
+			ActiveDeadlineSeconds:   ptr.To(deadline),
 			TTLSecondsAfterFinished: ptr.To[int32](jobTTLSeconds),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},

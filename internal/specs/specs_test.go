@@ -263,6 +263,16 @@ func TestDefaultCommands(t *testing.T) {
 	if !strings.Contains(DefaultConsumerCommand[2], "queue:consumers:start") {
 		t.Errorf("consumer command %q", DefaultConsumerCommand)
 	}
+	// The migration asks Magento first (TestDefaultMigrationCommand runs it).
+	if len(DefaultMigrationCommand) != 3 || DefaultMigrationCommand[0] != shell || DefaultMigrationCommand[1] != "-c" {
+		t.Errorf("migration command %q", DefaultMigrationCommand)
+	}
+	for _, want := range []string{"setup:db:status", "setup:upgrade --keep-generated", "app:config:status", "app:config:import",
+		"/dev/termination-log"} {
+		if !strings.Contains(DefaultMigrationCommand[2], want) {
+			t.Errorf("migration command lacks %q: %q", want, DefaultMigrationCommand[2])
+		}
+	}
 }
 
 func TestJobs(t *testing.T) {
@@ -285,6 +295,12 @@ func TestJobs(t *testing.T) {
 	if m.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyNever || m.Labels[LabelComponent] != "migration" {
 		t.Errorf("pod %+v labels %v", m.Spec.Template.Spec.RestartPolicy, m.Labels)
 	}
+	if m.Spec.ActiveDeadlineSeconds == nil || *m.Spec.ActiveDeadlineSeconds != 1800 {
+		t.Errorf("migration activeDeadlineSeconds %v, want 1800", m.Spec.ActiveDeadlineSeconds)
+	}
+	if c.TerminationMessagePolicy != corev1.TerminationMessageFallbackToLogsOnError {
+		t.Errorf("migration terminationMessagePolicy %q", c.TerminationMessagePolicy)
+	}
 	r.Spec.Migration = &v1alpha1.MigrationSpec{Enabled: true, Command: []string{"true"}, BackoffLimit: ptr.To[int32](4)}
 	m, _ = MigrationJob(r, v1alpha1.Green, v)
 	if m.Spec.Template.Spec.Containers[0].Command[0] != "true" || *m.Spec.BackoffLimit != 4 {
@@ -299,6 +315,13 @@ func TestJobs(t *testing.T) {
 	}
 	if !strings.HasPrefix(p.Name, "shop-post-switch-green-") || p.Labels[LabelComponent] != "post-switch" {
 		t.Errorf("post-switch Job %s %v", p.Name, p.Labels)
+	}
+	if p.Spec.ActiveDeadlineSeconds == nil || *p.Spec.ActiveDeadlineSeconds != 600 {
+		t.Errorf("post-switch activeDeadlineSeconds %v, want 600", p.Spec.ActiveDeadlineSeconds)
+	}
+	if pc := p.Spec.Template.Spec.Containers[0]; pc.TerminationMessagePolicy != corev1.TerminationMessageFallbackToLogsOnError ||
+		pc.Command[2] != "cache:clean" {
+		t.Errorf("post-switch container %+v", pc)
 	}
 	if p.Name != PostSwitchJobName(r, v1alpha1.Green, v, at) {
 		t.Error("post-switch name is not stable")

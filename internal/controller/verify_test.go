@@ -1,0 +1,151 @@
+package controller
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/specs"
+)
+
+var _ = Describe("Verification", func() {
+	var (
+		rel *v1alpha1.MagentoRelease
+		// broken makes the shop's pages answer 500.
+		broken atomic.Bool
+		// requests counts the checks the shop received, by path and Host.
+		requests atomic.Int32
+		lastHost atomic.Value
+	)
+
+	BeforeEach(func() {
+		broken.Store(false)
+		requests.Store(0)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			requests.Add(1)
+			lastHost.Store(r.Host)
+			if broken.Load() {
+				http.Error(w, "Exception: SQLSTATE[HY000] [2002] Connection refused\n#0 vendor/magento/framework/DB", http.StatusInternalServerError)
+				return
+			}
+			_, _ = fmt.Fprintf(w, "%s ok\n", r.URL.Path)
+		}))
+		DeferCleanup(srv.Close)
+
+		rel = newRelease(newNamespace())
+		// The web pods of the spec "listen" where the test's shop does: the
+		// checks go to <pod IP>:<web port>, and the pods' IP is 127.0.0.1.
+		rel.Spec.Web.Port = int32(srv.Listener.Addr().(*net.TCPAddr).Port)
+		rel.Spec.Ingress = &v1alpha1.IngressSpec{Host: "shop.example.com"}
+		rel.Spec.Verification = &v1alpha1.VerificationSpec{
+			Checks: []v1alpha1.HTTPCheck{{Path: "/health_check.php"}, {Path: "/", Contains: "ok"}},
+			Window: &metav1.Duration{Duration: time.Hour}, Interval: &metav1.Duration{Duration: time.Second},
+		}
+		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
+		settle(rel)
+		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Green = &v1alpha1.Slot{Tag: "main-2"} })
+		rollOutSlot(rel, v1alpha1.Green)
+		settle(rel)
+		for _, color := range v1alpha1.Colors {
+			webPod(rel, color)
+		}
+	})
+
+	// switchTo asks for the switch to color.
+	switchTo := func(color v1alpha1.Color) {
+		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = color })
+	}
+
+	It("holds the switch on a failed check, says why, and switches once a new deploy passes", func() {
+		broken.Store(true)
+		switchTo(v1alpha1.Green)
+		Eventually(func() *metav1.Condition { return condition(rel, v1alpha1.ConditionDegraded) }, timeout, interval).
+			Should(And(HaveField("Reason", "VerificationFailed"),
+				HaveField("Message", And(ContainSubstring("GET /health_check.php on pod "+specs.SlotName(rel, specs.Web, v1alpha1.Green)),
+					ContainSubstring("status 500, want 200"), ContainSubstring("Connection refused"),
+					ContainSubstring("deploy a fixed tag, digest or revision to green, or set spec.activeColor back to blue")))))
+		Expect(servicesColor(rel)).To(Equal("blue"))
+		Expect(lastHost.Load()).To(Equal("shop.example.com"))
+		Eventually(func() []string { return eventReasons(rel) }, timeout, interval).Should(ContainElement("VerificationFailed"))
+		Expect(checkFailures(rel, "before")).To(Equal(1.0))
+		seen := requests.Load()
+		Consistently(func() string { return servicesColor(rel) }, 3*resync, interval).Should(Equal("blue"))
+		Expect(requests.Load()).To(Equal(seen), "a failed deployment was checked again")
+
+		By("following the advice: a new revision of green, which passes")
+		broken.Store(false)
+		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Green.Revision = "2" })
+		Eventually(func() string { rollOutAll(rel); return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		Expect(eventReasons(rel)).To(ContainElements("Verified", "Switched"))
+		Expect(get(rel).Status.Green.Verified).To(BeTrue())
+		Expect(get(rel).Status.ChecksUntil).NotTo(BeNil())
+	})
+
+	It("switches back when a check fails after the switch, and not to the failed version again", func() {
+		switchTo(v1alpha1.Green)
+		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		settle(rel)
+		broken.Store(true)
+		// Rounds run every second of the operator's clock.
+		Eventually(func() string { fakeClock.Step(2 * time.Second); return servicesColor(rel) }, timeout, interval).Should(Equal("blue"))
+		Expect(eventReasons(rel)).To(ContainElements("VerificationFailed", "SwitchedBack"))
+		Expect(checkFailures(rel, "after")).To(Equal(1.0))
+		cur := get(rel)
+		Expect(cur.Status.ActiveColor).To(Equal(v1alpha1.Blue))
+		Expect(cur.Status.Green.VerificationFailure).To(ContainSubstring("status 500"))
+		Expect(condition(rel, v1alpha1.ConditionDegraded)).To(And(HaveField("Reason", "VerificationFailed"),
+			HaveField("Message", ContainSubstring("failed its checks"))))
+		Expect(condition(rel, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionFalse), "spec.activeColor still asks for green")
+
+		broken.Store(false)
+		Consistently(func() string { fakeClock.Step(2 * time.Second); return servicesColor(rel) }, 3*resync, interval).
+			Should(Equal("blue"), "switched to the failed version again")
+	})
+
+	It("keeps traffic on a failed slot after a migration that is not declared compatible", func() {
+		change(rel, func(r *v1alpha1.MagentoRelease) {
+			r.Spec.Migration = &v1alpha1.MigrationSpec{Enabled: true}
+			r.Spec.Green = &v1alpha1.Slot{Tag: "main-3"}
+			r.Spec.ActiveColor = v1alpha1.Green
+		})
+		name := specs.MigrationJobName(rel, v1alpha1.Green, v1alpha1.Slot{Tag: "main-3"})
+		Eventually(func() []string { rollOutAll(rel); return jobNames(rel, specs.Migration) }, timeout, interval).Should(ContainElement(name))
+		finishJob(rel, name, true)
+		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		broken.Store(true)
+		Eventually(func() *metav1.Condition { fakeClock.Step(2 * time.Second); return condition(rel, v1alpha1.ConditionDegraded) },
+			timeout, interval).Should(HaveField("Message", ContainSubstring("compatibleWithPrevious is false")))
+		Consistently(func() string { fakeClock.Step(2 * time.Second); return servicesColor(rel) }, 2*resync, interval).Should(Equal("green"))
+	})
+})
+
+// webPod creates a ready web pod of the slot whose address is this machine's
+// loopback, where the test's shop listens.
+func webPod(rel *v1alpha1.MagentoRelease, color v1alpha1.Color) {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: specs.SlotName(rel, specs.Web, color) + "-7d9f8b6c5-abcde", Namespace: rel.Namespace,
+			Labels: specs.SlotLabels(rel, color, specs.Web)},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "nginx", Image: "nginx"}}, AutomountServiceAccountToken: ptr.To(false)},
+	}
+	Expect(k8sClient.Create(ctx, pod)).To(Succeed())
+	pod.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "127.0.0.1", PodIPs: []corev1.PodIP{{IP: "127.0.0.1"}},
+		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
+	Expect(k8sClient.Status().Update(ctx, pod)).To(Succeed())
+}
+
+// checkFailures is magento_release_check_failures_total of green.
+func checkFailures(rel *v1alpha1.MagentoRelease, when string) float64 {
+	v, _ := metricValue("magento_release_check_failures_total", map[string]string{
+		"namespace": rel.Namespace, "release": rel.Name, "color": "green", "when": when})
+	return v
+}
