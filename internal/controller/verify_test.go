@@ -123,7 +123,10 @@ var _ = Describe("Verification", func() {
 		finishJob(rel, name, true)
 		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
 		broken.Store(true)
-		Eventually(func() *metav1.Condition { fakeClock.Step(2 * time.Second); return condition(rel, v1alpha1.ConditionDegraded) },
+		Eventually(func() *metav1.Condition {
+			fakeClock.Step(2 * time.Second)
+			return condition(rel, v1alpha1.ConditionDegraded)
+		},
 			timeout, interval).Should(HaveField("Message", ContainSubstring("compatibleWithPrevious is false")))
 		Consistently(func() string { fakeClock.Step(2 * time.Second); return servicesColor(rel) }, 2*resync, interval).Should(Equal("green"))
 	})
