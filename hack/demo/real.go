@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/magento-operator/magento-operator/test/loadgen"
+	"github.com/magento-operator/magento-operator/test/realcluster/images"
 	"github.com/magento-operator/magento-operator/test/realtraffic"
 )
 
@@ -28,7 +29,7 @@ const trafficRate = 100
 func startReal(ctx context.Context) (*environment, error) {
 	title("Starting a real single-node cluster in a network namespace of its own " +
 		"(containerd, kubelet, kube-proxy, CoreDNS), building the shop's and the operator's images")
-	shop, err := realtraffic.StartShop(ctx, []string{"main-1", "main-2"}, nil)
+	shop, err := realtraffic.StartShop(ctx, images.ShopConfig{Tags: []string{"main-1", "main-2"}})
 	if err != nil {
 		return nil, err
 	}

@@ -417,3 +417,52 @@ func KillOperator(namespace string, selector map[string]string) Step {
 			&client.DeleteAllOfOptions{DeleteOptions: client.DeleteOptions{GracePeriodSeconds: &grace}})
 	}
 }
+
+// SwitchedBack deploys tag (one whose pages break once it takes traffic) to
+// the slot that does not serve, switches to it, and waits until the
+// operator's checks see the failure and move traffic back; then it calls
+// the switch off. Steps: "asked", "switched <from>-><to> n" (from the
+// Services' move to the move back: the only step where requests may fail),
+// "traffic back on <from>".
+func SwitchedBack(tag string, n int) Step {
+	return func(ctx context.Context, e Env, rel *v1alpha1.MagentoRelease, mark func(string) error) error {
+		if err := Deploy(tag)(ctx, e, rel, mark); err != nil {
+			return err
+		}
+		cur, err := e.get(ctx, rel)
+		if err != nil {
+			return err
+		}
+		from := cur.Status.ActiveColor
+		to := from.Other()
+		if err := mark(fmt.Sprintf("asked %s->%s %d", from, to, n)); err != nil {
+			return err
+		}
+		if err := e.change(ctx, rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = to }); err != nil {
+			return err
+		}
+		if err := e.waitFor(ctx, "Services on "+string(to), func() (bool, error) { return e.servicesOn(ctx, rel, to) }); err != nil {
+			return err
+		}
+		if err := mark(fmt.Sprintf("switched %s->%s %d", from, to, n)); err != nil {
+			return err
+		}
+		if err := e.waitFor(ctx, "Services back on "+string(from), func() (bool, error) { return e.servicesOn(ctx, rel, from) }); err != nil {
+			return err
+		}
+		if err := mark("traffic back on " + string(from)); err != nil {
+			return err
+		}
+		if err := e.waitFor(ctx, "Degraded VerificationFailed", func() (bool, error) {
+			cur, err := e.get(ctx, rel)
+			if err != nil {
+				return false, err
+			}
+			c := meta.FindStatusCondition(cur.Status.Conditions, v1alpha1.ConditionDegraded)
+			return c != nil && c.Status == "True" && c.Reason == "VerificationFailed", nil
+		}); err != nil {
+			return err
+		}
+		return e.change(ctx, rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = from })
+	}
+}

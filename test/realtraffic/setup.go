@@ -27,14 +27,13 @@ type Shop struct {
 	Up, Operator time.Duration
 }
 
-// StartShop builds (or takes from bin/realimages) the shop images of tags —
-// those in bad answer 500 on their health check — and the operator's image,
-// starts a real cluster, imports them and installs the operator. On success
-// the caller stops shop.Cluster.
-func StartShop(ctx context.Context, tags []string, bad map[string]bool) (_ *Shop, err error) {
+// StartShop builds (or takes from bin/realimages) the shop images cfg
+// describes and the operator's image, starts a real cluster, imports them
+// and installs the operator. On success the caller stops shop.Cluster.
+func StartShop(ctx context.Context, cfg images.ShopConfig) (_ *Shop, err error) {
 	root := testenv.RepoRoot()
 	cache := filepath.Join(root, "bin", "realimages")
-	shop, err := images.ShopImages(ctx, cache, tags, bad)
+	shop, err := images.BuildShop(ctx, cache, cfg)
 	if err != nil {
 		return nil, err
 	}

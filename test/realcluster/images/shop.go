@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -55,6 +56,12 @@ type ShopConfig struct {
 	// Upgrade tags carry /var/www/html/SCHEMA (the tag): bin/magento
 	// setup:db:status exits 2 until setup:upgrade has recorded that schema.
 	Upgrade map[string]bool
+	// BrokenAfter tags carry /var/www/html/BROKEN_AFTER (the number): each
+	// php-fpm pod answers its storefront page (/) with 500 once it has
+	// answered that many, while its health check keeps passing. 0 breaks the
+	// page from the start; more lets a few checks pass and then breaks under
+	// traffic.
+	BrokenAfter map[string]int
 	// AppStopSignal is the php image's STOPSIGNAL; default SIGQUIT, as in
 	// the official PHP-FPM images: php-fpm's graceful stop. The cron and
 	// consumer containers run the same image; the operator's default
@@ -171,7 +178,7 @@ func ShopFiles(dir, tag string, bad, upgrade bool) error {
 	if err != nil {
 		return err
 	}
-	files = append(files, versionFiles(tag, bad, upgrade)...)
+	files = append(files, versionFiles(tag, bad, upgrade, -1)...)
 	for _, f := range files {
 		p := filepath.Join(dir, f.path)
 		switch {
@@ -334,8 +341,13 @@ func shopLayerFiles() ([]file, error) {
 }
 
 // versionFiles are the per-tag layer's files.
-func versionFiles(tag string, bad, upgrade bool) []file {
+// versionFiles are the files of a tag's own layer; brokenAfter < 0 for a
+// storefront that never breaks.
+func versionFiles(tag string, bad, upgrade bool, brokenAfter int) []file {
 	files := []file{{path: "var/www/html/VERSION", mode: 0o644, data: []byte(tag + "\n")}}
+	if brokenAfter >= 0 {
+		files = append(files, file{path: "var/www/html/BROKEN_AFTER", mode: 0o644, data: []byte(strconv.Itoa(brokenAfter) + "\n")})
+	}
 	if bad {
 		files = append(files, file{path: "var/www/html/BAD", mode: 0o644, data: []byte("health_check.php answers 500\n")})
 	}
@@ -412,7 +424,11 @@ func shopArchive(cacheDir, baseKey, basePath string, cfg ShopConfig) ([]Image, e
 		if !validTag(tag) {
 			return nil, fmt.Errorf("tag %q is not a valid image tag", tag)
 		}
-		ver, err := layerOf(versionFiles(tag, cfg.Bad[tag], cfg.Upgrade[tag]))
+		after, broken := cfg.BrokenAfter[tag]
+		if !broken {
+			after = -1
+		}
+		ver, err := layerOf(versionFiles(tag, cfg.Bad[tag], cfg.Upgrade[tag], after))
 		if err != nil {
 			return nil, err
 		}

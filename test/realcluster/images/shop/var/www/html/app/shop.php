@@ -4,6 +4,8 @@
 // Files the image carries in /var/www/html (the per-tag layer):
 //   VERSION  the image tag
 //   BAD      present in a "bad" tag: pub/health_check.php answers 500
+//   BROKEN_AFTER  a number N: the storefront (/) answers 500 once the pod
+//            has answered N pages; the health check still passes
 //   SCHEMA   present in a tag that needs setup:upgrade: the schema version
 //            its code expects (see bin/magento setup:db:status)
 
@@ -34,6 +36,29 @@ function shop_colour(): string
     }
     $c = getenv('COLOUR');
     return $c === false || $c === '' ? 'unknown' : $c;
+}
+
+// The storefront of a tag with BROKEN_AFTER (a number N) answers 500 once
+// this pod has answered N pages: its health check passes, its pages break.
+function shop_broken(): bool
+{
+    $after = shop_read('BROKEN_AFTER');
+    if ($after === null) {
+        return false;
+    }
+    $counter = '/tmp/shop-pages';
+    $f = fopen($counter, 'c+');
+    if ($f === false) {
+        return true;
+    }
+    flock($f, LOCK_EX);
+    $n = (int) stream_get_contents($f);
+    ftruncate($f, 0);
+    rewind($f);
+    fwrite($f, (string) ($n + 1));
+    flock($f, LOCK_UN);
+    fclose($f);
+    return $n >= (int) $after;
 }
 
 function shop_bad(): bool
