@@ -522,8 +522,9 @@ type SlotStatus struct {
 	// +optional
 	IdleScaleDownTime *metav1.Time `json:"idleScaleDownTime,omitempty"`
 
-	// verified is true once this deployment of the slot passed its checks
-	// before taking traffic (spec.verification).
+	// verified is true once the slot passed its checks for the pending
+	// switch to it, or the last one (spec.verification); every switch to a
+	// slot checks it again.
 	// +optional
 	Verified bool `json:"verified,omitempty"`
 

@@ -260,6 +260,7 @@ func (d *decision) record(sw specs.Switch, ev Event) {
 	if s := d.st.SlotStatus(old); s != nil {
 		t := ceil(sw.Time)
 		s.IdleSince = &t
+		s.Verified = false // the next switch to it checks it again
 	}
 	d.switched = true
 	if ev.Reason == "" {

@@ -206,3 +206,17 @@ func TestTheSlotTrafficMaySwitchBackToRunsUntilTheChecksEnd(t *testing.T) {
 		t.Fatalf("after the window: running %v, checks until %v", p.Slots[blue].Running, p.Status.ChecksUntil)
 	}
 }
+
+func TestEverySwitchChecksItsTargetAgain(t *testing.T) {
+	s := newShop(t, &v1alpha1.VerificationSpec{Window: &metav1.Duration{}})
+	s.switchToGreen()
+	s.rel.Spec.ActiveColor = blue
+	s.checked(s.decide(), "")
+	if p := s.decide(); p.Active != blue {
+		t.Fatalf("not back on blue: %s", p.Active)
+	}
+	s.rel.Spec.ActiveColor = grn
+	if p := s.decide(); p.Active != blue || p.Check == nil || p.Check.Color != grn {
+		t.Fatalf("green was switched to again unchecked: active %s, check %+v", p.Active, p.Check)
+	}
+}
