@@ -13,8 +13,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/test/loadgen"
 	"github.com/magento-operator/magento-operator/test/realcluster/images"
 	"github.com/magento-operator/magento-operator/test/realtraffic"
@@ -23,13 +25,45 @@ import (
 // trafficRate is the demo's load on the real cluster, in requests per second.
 const trafficRate = 100
 
+// breaksLater is a shop tag whose storefront answers 500 once a pod has
+// served 20 pages: it passes its checks before the switch and breaks under
+// traffic.
+const breaksLater = "main-3-broken"
+
+// badReleaseStep starts the name of the demo step that deploys breaksLater.
+const badReleaseStep = "8. A release that breaks under traffic"
+
+// caughtBadRelease deploys breaksLater to the idle slot and switches to
+// it: the checks after the switch see the storefront fail and move traffic
+// back; then the switch is called off.
+func (d *demo) caughtBadRelease() error {
+	d.step(badReleaseStep + ": deploy " + breaksLater + " to green and switch; the checks after the switch move traffic back")
+	if err := d.sh("patch", "mrel", name, "--type=merge", "-p",
+		`{"spec":{"green":{"tag":"`+breaksLater+`"},"activeColor":"green"}}`); err != nil {
+		return err
+	}
+	if err := d.waitFor("switched to green", func(r *v1alpha1.MagentoRelease) bool { return r.Status.ActiveColor == v1alpha1.Green }); err != nil {
+		return err
+	}
+	if err := d.waitFor("switched back to blue", func(r *v1alpha1.MagentoRelease) bool {
+		return r.Status.ActiveColor == v1alpha1.Blue && r.Status.Green != nil && r.Status.Green.VerificationFailure != ""
+	}); err != nil {
+		return err
+	}
+	d.show()
+	_ = d.sh("get", "mrel", name, "-o", `jsonpath={.status.conditions[?(@.type=="Degraded")].message}{"\n"}`)
+	d.step("9. Calling the switch off: spec.activeColor back to blue")
+	return d.sh("patch", "mrel", name, "--type=merge", "-p", `{"spec":{"activeColor":"blue"}}`)
+}
+
 // startReal runs the demo's cluster for real: the operator as a pod from its
 // install bundle, the shop's nginx and php-fpm as real containers, and
 // requests through the shop's public Service, counted as they are answered.
 func startReal(ctx context.Context) (*environment, error) {
 	title("Starting a real single-node cluster in a network namespace of its own " +
 		"(containerd, kubelet, kube-proxy, CoreDNS), building the shop's and the operator's images")
-	shop, err := realtraffic.StartShop(ctx, images.ShopConfig{Tags: []string{"main-1", "main-2"}})
+	shop, err := realtraffic.StartShop(ctx, images.ShopConfig{Tags: []string{"main-1", "main-2", breaksLater},
+		BrokenAfter: map[string]int{breaksLater: 20}})
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +71,12 @@ func startReal(ctx context.Context) (*environment, error) {
 		shop.Up.Round(100*time.Millisecond), shop.Operator.Round(100*time.Millisecond),
 		realtraffic.OperatorNamespace, realtraffic.OperatorDeployment)
 	return &environment{
+		// Checked before each switch and for 20 s after (shorter than the
+		// demo's 30 s idle scale-down, which waits for the window to end).
+		verification: &v1alpha1.VerificationSpec{
+			Checks: []v1alpha1.HTTPCheck{{Path: "/health_check.php"}, {Path: "/", Contains: "version="}},
+			Window: &metav1.Duration{Duration: 20 * time.Second}, Interval: &metav1.Duration{Duration: time.Second},
+		},
 		config: shop.Cluster.Config, kubeconfig: shop.Cluster.Kubeconfig,
 		waitForServiceAccount: shop.Cluster.WaitForServiceAccount,
 		images:                realtraffic.Images(),
