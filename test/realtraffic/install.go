@@ -83,12 +83,34 @@ func diagnose(ctx context.Context, c client.Client, cfg *rest.Config, rel *v1alp
 	if err != nil {
 		return b.String() + err.Error()
 	}
+	if deps, err := cs.AppsV1().Deployments(rel.Namespace).List(ctx, metav1.ListOptions{}); err == nil {
+		for _, d := range deps.Items {
+			fmt.Fprintf(&b, "deployment %s: generation %d observed %d, spec %d, status replicas %d updated %d ready %d available %d terminating %v\n",
+				d.Name, d.Generation, d.Status.ObservedGeneration, ptr.Deref(d.Spec.Replicas, 1), d.Status.Replicas,
+				d.Status.UpdatedReplicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas, ptr.Deref(d.Status.TerminatingReplicas, -1))
+		}
+	}
+	if pods, err := cs.CoreV1().Pods(rel.Namespace).List(ctx, metav1.ListOptions{}); err == nil {
+		for _, p := range pods.Items {
+			fmt.Fprintf(&b, "pod %s: %s, deleting since %v, started %v\n", p.Name, p.Status.Phase, p.DeletionTimestamp, p.Status.StartTime)
+			for _, c := range p.Status.ContainerStatuses {
+				fmt.Fprintf(&b, "  container %s: ready %v, state %+v\n", c.Name, c.Ready, c.State)
+			}
+		}
+	}
+	if evs, err := cs.CoreV1().Events(rel.Namespace).List(ctx, metav1.ListOptions{}); err == nil {
+		for _, e := range evs.Items {
+			if e.Type == corev1.EventTypeWarning && e.Reason != "Unhealthy" {
+				fmt.Fprintf(&b, "event %s %s: %s (%d)\n", e.InvolvedObject.Name, e.Reason, e.Message, e.Count)
+			}
+		}
+	}
 	pods, err := cs.CoreV1().Pods(OperatorNamespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return b.String() + err.Error()
 	}
 	for _, p := range pods.Items {
-		log, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{TailLines: ptr.To[int64](60)}).DoRaw(ctx)
+		log, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{TailLines: ptr.To[int64](40)}).DoRaw(ctx)
 		fmt.Fprintf(&b, "operator pod %s (%s): %v\n%s\n", p.Name, p.Status.Phase, err, log)
 	}
 	return b.String()
