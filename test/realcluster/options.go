@@ -35,9 +35,13 @@ type Options struct {
 // Addresses inside the cluster's network namespace. The namespace has no
 // link to anything outside, so these never meet the host's networks.
 const (
-	NodeIP        = "10.250.0.1" // on the port-less bridge mrelnode0
-	nodeCIDR      = "10.250.0.1/24"
-	PodCIDR       = "10.245.0.0/24" // CNI bridge mrelcni0, gateway .1
+	NodeIP   = "10.250.0.1" // on the port-less bridge mrelnode0
+	nodeCIDR = "10.250.0.1/24"
+	// PodCIDR is large so that the CNI's sequential allocation does not
+	// hand a pod's address to a new pod within a test: a reused address
+	// meets the neighbour cache's entry for the old pod's MAC, and
+	// connections to it fail with "no route to host" until that expires.
+	PodCIDR       = "10.245.0.0/16" // CNI bridge mrelcni0, gateway 10.245.0.1
 	ServiceCIDR   = "10.97.0.0/24"
 	APIServiceIP  = "10.97.0.1"  // Service kubernetes
 	DNSServiceIP  = "10.97.0.10" // Service kube-system/kube-dns → CoreDNS on NodeIP:53
