@@ -155,7 +155,8 @@ func startSim(ctx context.Context, manager string) (*environment, error) {
 	}
 	fmt.Printf("ready in %s; 3 fake nodes\n", time.Since(begin).Round(100*time.Millisecond))
 	op := cluster.NewOperator(manager)
-	if err := cluster.InstallCRDs(ctx); err == nil {
+	err = cluster.InstallCRDs(ctx)
+	if err == nil {
 		err = op.Start()
 	}
 	if err != nil {
@@ -211,10 +212,8 @@ func (d *demo) cycle() error {
 	}
 
 	d.step("2. Deploy main-2 to the idle slot, green")
-	if err := d.sh("patch", "mrel", name, "--type=merge", "-p", `{"spec":{"green":{"tag":"main-2"}}}`); err != nil {
-		return err
-	}
-	if err := d.waitFor("green ready", func(r *v1alpha1.MagentoRelease) bool { return r.Status.Green != nil && r.Status.Green.Ready }); err != nil {
+	if err := d.patch(`{"spec":{"green":{"tag":"main-2"}}}`, "green ready",
+		func(r *v1alpha1.MagentoRelease) bool { return r.Status.Green != nil && r.Status.Green.Ready }); err != nil {
 		return err
 	}
 	d.show()
@@ -229,12 +228,14 @@ func (d *demo) cycle() error {
 			fmt.Printf("%s answers: %s\n", svc, page(d.ctx, shop, d.c, svc))
 		}
 	}
+	return d.switchAndBack()
+}
 
+// switchAndBack walks the second half of the cycle: switch, idle
+// scale-down, rollback.
+func (d *demo) switchAndBack() error {
 	d.step("4. Switch traffic to green (what CI's \"switch\" button does)")
-	if err := d.sh("patch", "mrel", name, "--type=merge", "-p", `{"spec":{"activeColor":"green"}}`); err != nil {
-		return err
-	}
-	if err := d.waitFor("switched and settled", func(r *v1alpha1.MagentoRelease) bool {
+	if err := d.patch(`{"spec":{"activeColor":"green"}}`, "switched and settled", func(r *v1alpha1.MagentoRelease) bool {
 		return r.Status.ActiveColor == v1alpha1.Green && ready(r) && !progressing(r)
 	}); err != nil {
 		return err
@@ -250,10 +251,7 @@ func (d *demo) cycle() error {
 	d.show()
 
 	d.step("6. Rollback to blue: scaled up with its frozen template, switched once ready")
-	if err := d.sh("patch", "mrel", name, "--type=merge", "-p", `{"spec":{"activeColor":"blue"}}`); err != nil {
-		return err
-	}
-	if err := d.waitFor("rolled back", func(r *v1alpha1.MagentoRelease) bool {
+	if err := d.patch(`{"spec":{"activeColor":"blue"}}`, "rolled back", func(r *v1alpha1.MagentoRelease) bool {
 		return r.Status.ActiveColor == v1alpha1.Blue && ready(r) && !progressing(r)
 	}); err != nil {
 		return err
@@ -283,6 +281,14 @@ func (d *demo) step(s string) {
 	}
 	fmt.Println()
 	title(s)
+}
+
+// patch merges p into the release, as CI would, and waits until ok holds.
+func (d *demo) patch(p, what string, ok func(*v1alpha1.MagentoRelease) bool) error {
+	if err := d.sh("patch", "mrel", name, "--type=merge", "-p", p); err != nil {
+		return err
+	}
+	return d.waitFor(what, ok)
 }
 
 // show prints the release, its Deployments per slot and where the Services point.

@@ -38,11 +38,8 @@ const badReleaseStep = "8. A release that breaks under traffic"
 // back; then the switch is called off.
 func (d *demo) caughtBadRelease() error {
 	d.step(badReleaseStep + ": deploy " + breaksLater + " to green and switch; the checks after the switch move traffic back")
-	if err := d.sh("patch", "mrel", name, "--type=merge", "-p",
-		`{"spec":{"green":{"tag":"`+breaksLater+`"},"activeColor":"green"}}`); err != nil {
-		return err
-	}
-	if err := d.waitFor("switched to green", func(r *v1alpha1.MagentoRelease) bool { return r.Status.ActiveColor == v1alpha1.Green }); err != nil {
+	if err := d.patch(`{"spec":{"green":{"tag":"`+breaksLater+`"},"activeColor":"green"}}`, "switched to green",
+		func(r *v1alpha1.MagentoRelease) bool { return r.Status.ActiveColor == v1alpha1.Green }); err != nil {
 		return err
 	}
 	if err := d.waitFor("switched back to blue", func(r *v1alpha1.MagentoRelease) bool {

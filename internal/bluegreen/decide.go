@@ -150,16 +150,10 @@ func (d *decision) decideActive() {
 		t := ceil(d.now)
 		d.st.SwitchStartTime = &t
 	}
-	ready, why := d.readyForTraffic(d.desired, d.in.Slots[d.desired])
-	if ready {
-		ready, why = d.migrated(d.desired)
-	}
-	if ready {
-		var failed bool
-		if ready, why, failed = d.verified(d.desired); failed {
-			d.progress = append(d.progress, fmt.Sprintf("switching to %s: %s", d.desired, why))
-			return // no deadline: the failure is reported, and holds until a new deploy
-		}
+	ready, why, failed := d.gate(d.desired)
+	if failed {
+		d.progress = append(d.progress, fmt.Sprintf("switching to %s: %s", d.desired, why))
+		return // no deadline: the failure is reported, and holds until a new deploy
 	}
 	if !ready {
 		// The deadline counts from the request, or from a later deploy of
@@ -184,6 +178,20 @@ func (d *decision) decideActive() {
 	d.record(d.sw, Event{})
 	d.startChecks()
 	d.need = nil
+}
+
+// gate tells whether the switch target c may take traffic now, in order:
+// ready (rules 1 and 9), migrated (rule 2), and checked (spec.verification).
+// failed is set when its checks failed: the switch holds until c is deployed
+// again.
+func (d *decision) gate(c v1alpha1.Color) (ready bool, why string, failed bool) {
+	if ready, why = d.readyForTraffic(c, d.in.Slots[c]); !ready {
+		return false, why, false
+	}
+	if ready, why = d.migrated(c); !ready {
+		return false, why, false
+	}
+	return d.verified(c)
 }
 
 // served is the slot the Services serve by the operator's own record on

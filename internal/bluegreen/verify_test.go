@@ -126,8 +126,8 @@ func TestAFailedCheckBeforeTheSwitchHoldsItUntilANewDeploy(t *testing.T) {
 	}
 }
 
-// switchToGreen switches with checks that pass, and returns the plan of the switch.
-func (s *shop) switchToGreen() Plan {
+// switchToGreen switches with checks that pass.
+func (s *shop) switchToGreen() {
 	s.t.Helper()
 	s.rel.Spec.ActiveColor = grn
 	s.checked(s.decide(), "")
@@ -135,7 +135,6 @@ func (s *shop) switchToGreen() Plan {
 	if p.Active != grn {
 		s.t.Fatalf("not switched: %+v", p.Status)
 	}
-	return p
 }
 
 func TestChecksAfterTheSwitchRunEveryIntervalAndSwitchBackOnFailure(t *testing.T) {

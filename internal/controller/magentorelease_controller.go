@@ -111,22 +111,12 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, ignoreConflict(ctx, err)
 	}
 	requeue := plan.RequeueAfter
-	if c := plan.Check; c != nil {
-		res := r.check(ctx, rel, *c)
-		if c.After {
-			r.checks.set(req.NamespacedName, now)
+	if plan.Check != nil {
+		evs, inconclusive := r.runCheck(ctx, rel, &plan, now)
+		events = append(events, evs...)
+		if inconclusive && (requeue == 0 || requeue > inconclusiveRequeue) {
+			requeue = inconclusiveRequeue
 		}
-		if res.Inconclusive {
-			logf.FromContext(ctx).Info("checks could not run; trying again", "slot", c.Color, "reason", res.Failure)
-			requeue = min(requeue, inconclusiveRequeue)
-			if requeue == 0 {
-				requeue = inconclusiveRequeue
-			}
-		}
-		if !res.Inconclusive && res.Failure != "" {
-			r.Metrics.CheckFailed(rel, c.Color, c.After)
-		}
-		events = append(events, bluegreen.Checked(&plan.Status, *c, res)...)
 	}
 	events = append(events, bluegreen.Report(decided, &plan.Status, a.problems, now)...)
 	if err := r.writeStatus(ctx, rel, plan.Status); err != nil {

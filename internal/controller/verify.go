@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/bluegreen"
@@ -55,6 +56,24 @@ func (l *lastChecks) get(key types.NamespacedName) time.Time {
 func (l *lastChecks) set(key types.NamespacedName, t time.Time) { l.m.Store(key, t) }
 
 func (l *lastChecks) forget(key types.NamespacedName) { l.m.Delete(key) }
+
+// runCheck runs the plan's round of checks and records its outcome in the
+// plan's status; it returns the Events that tell it, and whether the round
+// must run again soon (nothing could be checked).
+func (r *MagentoReleaseReconciler) runCheck(ctx context.Context, rel *v1alpha1.MagentoRelease, plan *bluegreen.Plan, now time.Time) ([]bluegreen.Event, bool) {
+	c := *plan.Check
+	res := r.check(ctx, rel, c)
+	if c.After {
+		r.checks.set(client.ObjectKeyFromObject(rel), now)
+	}
+	switch {
+	case res.Inconclusive:
+		logf.FromContext(ctx).Info("checks could not run; trying again", "slot", c.Color, "reason", res.Failure)
+	case res.Failure != "":
+		r.Metrics.CheckFailed(rel, c.Color, c.After)
+	}
+	return bluegreen.Checked(&plan.Status, c, res), res.Inconclusive
+}
 
 // check runs a round of spec.verification's HTTP checks against every ready
 // web pod of the slot, straight to the pods: the slot's own nginx and

@@ -18,17 +18,18 @@ import (
 const (
 	labelNamespace = "namespace"
 	labelRelease   = "release"
+	labelColor     = "color"
 )
 
 var (
 	activeColor = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "magento_release_active_color",
 		Help: "1 for the slot the release's Services select, 0 for the other.",
-	}, []string{labelNamespace, labelRelease, "color"})
+	}, []string{labelNamespace, labelRelease, labelColor})
 	slotReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "magento_release_slot_ready",
 		Help: "1 when the slot's web and php-fpm are fully rolled out and available.",
-	}, []string{labelNamespace, labelRelease, "color"})
+	}, []string{labelNamespace, labelRelease, labelColor})
 	degraded = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "magento_release_degraded",
 		Help: "1 while the release's Degraded condition is True.",
@@ -45,7 +46,7 @@ var (
 	checkFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "magento_release_check_failures_total",
 		Help: "Rounds of spec.verification checks that failed, by slot and by when: before (the switch held) or after (in the window).",
-	}, []string{labelNamespace, labelRelease, "color", "when"})
+	}, []string{labelNamespace, labelRelease, labelColor, "when"})
 )
 
 func init() {

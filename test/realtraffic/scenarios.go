@@ -121,8 +121,8 @@ type Step func(ctx context.Context, e Env, rel *v1alpha1.MagentoRelease, mark fu
 func (e Env) Run(ctx context.Context, rel *v1alpha1.MagentoRelease, keepAlive []bool, steps ...Step) ([]loadgen.Report, error) {
 	var loads []*load
 	stop := func() ([]loadgen.Report, error) {
-		var reports []loadgen.Report
-		var errs []error
+		reports := make([]loadgen.Report, 0, len(loads))
+		errs := make([]error, 0, len(loads))
 		for _, l := range loads {
 			r, err := l.stop()
 			reports = append(reports, r)
