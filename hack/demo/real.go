@@ -30,8 +30,12 @@ const trafficRate = 100
 // traffic.
 const breaksLater = "main-3-broken"
 
-// badReleaseStep starts the name of the demo step that deploys breaksLater.
-const badReleaseStep = "8. A release that breaks under traffic"
+// badReleaseStep and calledOffStep start the names of the demo steps that
+// deploy breaksLater and call the switch to it off.
+const (
+	badReleaseStep = "8. A release that breaks under traffic"
+	calledOffStep  = "9. Calling the switch off"
+)
 
 // caughtBadRelease deploys breaksLater to the idle slot and switches to
 // it: the checks after the switch see the storefront fail and move traffic
@@ -49,7 +53,7 @@ func (d *demo) caughtBadRelease() error {
 	}
 	d.show()
 	_ = d.sh("get", "mrel", name, "-o", `jsonpath={.status.conditions[?(@.type=="Degraded")].message}{"\n"}`)
-	d.step("9. Calling the switch off: spec.activeColor back to blue")
+	d.step(calledOffStep + ": spec.activeColor back to blue")
 	return d.sh("patch", "mrel", name, "--type=merge", "-p", `{"spec":{"activeColor":"blue"}}`)
 }
 
