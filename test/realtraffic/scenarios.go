@@ -202,28 +202,34 @@ func prefixed(prefixes []string) func(string) bool {
 // move ("switched blue->green 3") and waits until the release is Ready there.
 func Switch(n int) Step {
 	return func(ctx context.Context, e Env, rel *v1alpha1.MagentoRelease, mark func(string) error) error {
-		cur, err := e.get(ctx, rel)
+		_, to, err := e.switchOver(ctx, rel, n, mark)
 		if err != nil {
-			return err
-		}
-		from := cur.Status.ActiveColor
-		to := from.Other()
-		if err := mark(fmt.Sprintf("asked %s->%s %d", from, to, n)); err != nil {
-			return err
-		}
-		if err := e.change(ctx, rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = to }); err != nil {
-			return err
-		}
-		if err := e.waitFor(ctx, fmt.Sprintf("Services on %s", to), func() (bool, error) {
-			return e.servicesOn(ctx, rel, to)
-		}); err != nil {
-			return err
-		}
-		if err := mark(fmt.Sprintf("switched %s->%s %d", from, to, n)); err != nil {
 			return err
 		}
 		return e.waitFor(ctx, "release Ready on "+string(to), func() (bool, error) { return e.ready(ctx, rel, to) })
 	}
+}
+
+// switchOver asks for a switch to the slot that does not serve ("asked
+// blue->green n") and marks the moment both Services select it
+// ("switched blue->green n").
+func (e Env) switchOver(ctx context.Context, rel *v1alpha1.MagentoRelease, n int, mark func(string) error) (from, to v1alpha1.Color, err error) {
+	cur, err := e.get(ctx, rel)
+	if err != nil {
+		return "", "", err
+	}
+	from = cur.Status.ActiveColor
+	to = from.Other()
+	if err := mark(fmt.Sprintf("asked %s->%s %d", from, to, n)); err != nil {
+		return "", "", err
+	}
+	if err := e.change(ctx, rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = to }); err != nil {
+		return "", "", err
+	}
+	if err := e.waitFor(ctx, "Services on "+string(to), func() (bool, error) { return e.servicesOn(ctx, rel, to) }); err != nil {
+		return "", "", err
+	}
+	return from, to, mark(fmt.Sprintf("switched %s->%s %d", from, to, n))
 }
 
 // Wait lets the load run for d in a step of its own.
@@ -429,22 +435,8 @@ func SwitchedBack(tag string, n int) Step {
 		if err := Deploy(tag)(ctx, e, rel, mark); err != nil {
 			return err
 		}
-		cur, err := e.get(ctx, rel)
+		from, _, err := e.switchOver(ctx, rel, n, mark)
 		if err != nil {
-			return err
-		}
-		from := cur.Status.ActiveColor
-		to := from.Other()
-		if err := mark(fmt.Sprintf("asked %s->%s %d", from, to, n)); err != nil {
-			return err
-		}
-		if err := e.change(ctx, rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = to }); err != nil {
-			return err
-		}
-		if err := e.waitFor(ctx, "Services on "+string(to), func() (bool, error) { return e.servicesOn(ctx, rel, to) }); err != nil {
-			return err
-		}
-		if err := mark(fmt.Sprintf("switched %s->%s %d", from, to, n)); err != nil {
 			return err
 		}
 		if err := e.waitFor(ctx, "Services back on "+string(from), func() (bool, error) { return e.servicesOn(ctx, rel, from) }); err != nil {
