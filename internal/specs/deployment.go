@@ -138,9 +138,18 @@ func PodTemplate(r *v1alpha1.MagentoRelease, color v1alpha1.Color, c Component, 
 	if err != nil {
 		return corev1.PodTemplateSpec{}, err
 	}
+	spec := podSpec(r, grace, container)
+	if c == Cron || c == Consumer {
+		// The pod's pause process is PID 1, not the command's shell. A
+		// process that is PID 1 ignores every signal it has no handler for
+		// yet: a cron or consumer pod stopped the moment it starts (traffic
+		// switched there and straight back) lost its stop signal and ran out
+		// its grace period, holding the other slot's cron back for 5 minutes.
+		spec.ShareProcessNamespace = ptr.To(true)
+	}
 	return corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: SlotLabels(r, color, c)},
-		Spec:       podSpec(r, grace, container),
+		Spec:       spec,
 	}, nil
 }
 

@@ -356,6 +356,23 @@ func TestSwitchAnnotation(t *testing.T) {
 	}
 }
 
+// TestWritersAreNotPID1: cron and consumer pods share their process
+// namespace, so their shell is not PID 1 and a stop signal that arrives
+// before its trap is set still stops it; web and php-fpm keep their own.
+func TestWritersAreNotPID1(t *testing.T) {
+	r := testRelease()
+	for _, c := range SlotComponents {
+		tmpl, err := PodTemplate(r, v1alpha1.Blue, c, *r.Spec.Blue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := c == Cron || c == Consumer
+		if got := ptr.Deref(tmpl.Spec.ShareProcessNamespace, false); got != want {
+			t.Errorf("%s: shareProcessNamespace %v, want %v", c, got, want)
+		}
+	}
+}
+
 // TestDrainOrder: when a slot stops, php-fpm outlives nginx's drain, and both
 // fit in the grace period.
 func TestDrainOrder(t *testing.T) {

@@ -445,6 +445,17 @@ func SwitchedBack(tag string, n int) Step {
 		if err := mark("traffic back on " + string(from)); err != nil {
 			return err
 		}
+		// Cron and consumers had just started in the broken slot when traffic
+		// left it: they must stop as promptly as ever, or the other slot's
+		// wait for them (rule 3) for their whole grace period.
+		quick := e
+		quick.Timeout = time.Minute
+		if err := quick.waitFor(ctx, "the broken slot's cron and consumer pods to be gone", func() (bool, error) {
+			to := from.Other()
+			return e.noPods(ctx, rel, to, specs.Cron) && e.noPods(ctx, rel, to, specs.Consumer), nil
+		}); err != nil {
+			return err
+		}
 		if err := e.waitFor(ctx, "Degraded VerificationFailed", func() (bool, error) {
 			cur, err := e.get(ctx, rel)
 			if err != nil {
