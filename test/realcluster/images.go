@@ -2,8 +2,8 @@ package realcluster
 
 import (
 	"context"
-	"fmt"
-	"os/exec"
+
+	"github.com/magento-operator/magento-operator/test/realcluster/images"
 )
 
 // Images of the test programs in testimages/, packed on the spot. Pods use
@@ -13,14 +13,10 @@ const (
 	HTTPDImage = "localhost/mrel/httpd:1"
 )
 
-// ImportImage imports an image tarball (docker-archive or OCI layout tar)
-// into the node's containerd, namespace k8s.io, where the kubelet finds it.
-func (c *Cluster) ImportImage(ctx context.Context, tarballPath string) error {
-	cmd := exec.CommandContext(ctx, c.opts.Ctr, "-a", c.containerdSock, "-n", "k8s.io", "images", "import", tarballPath)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("ctr images import %s: %w\n%s", tarballPath, err, b)
-	}
-	return nil
+// Import imports images into the node's containerd, namespace k8s.io,
+// where the kubelet finds them.
+func (c *Cluster) Import(ctx context.Context, imgs ...images.Image) error {
+	return images.Import(ctx, c.opts.Ctr, c.containerdSock, "k8s.io", imgs...)
 }
 
 // ContainerdSocket is the node's containerd socket (for ctr -a).

@@ -52,7 +52,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 )
 
@@ -77,6 +76,8 @@ type Cluster struct {
 	containerdSock string
 	removeDir      bool
 	began          time.Time
+	// pause and httpd are the test images, built while the control plane starts.
+	pause, httpd images.Image
 
 	mu      sync.Mutex // serialises Stop
 	procs   proc.Group
@@ -244,14 +245,14 @@ func (c *Cluster) startNodeSide(ctx context.Context, cs kubernetes.Interface, ku
 		return err
 	}
 	c.step("images built")
-	if err := c.ImportImage(ctx, filepath.Join(c.Dir, "images", "pause.tar")); err != nil {
+	if err := c.Import(ctx, c.pause); err != nil {
 		return err
 	}
 	c.step("pause image imported")
 	if err := c.startNode(kubeconfigs); err != nil {
 		return err
 	}
-	if err := c.ImportImage(ctx, filepath.Join(c.Dir, "images", "httpd.tar")); err != nil {
+	if err := c.Import(ctx, c.httpd); err != nil {
 		return err
 	}
 	if err := c.waitFor(ctx, "the node to be Ready", func() bool {
@@ -325,16 +326,17 @@ func (c *Cluster) step(name string) {
 	c.Steps = append(c.Steps, Step{Name: name, At: time.Since(c.began)})
 }
 
-func (c *Cluster) buildImages(ctx context.Context) error {
+// buildImages packs the pause and httpd test images into c.pause and c.httpd.
+func (c *Cluster) buildImages(ctx context.Context) (err error) {
 	dir := filepath.Join(c.Dir, "images")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	root := testenv.RepoRoot()
-	if _, err := images.GoImage(ctx, root, "./test/realcluster/testimages/pause", PauseImage, filepath.Join(dir, "pause.tar")); err != nil {
+	if c.pause, err = images.GoImage(ctx, root, "./test/realcluster/testimages/pause", PauseImage, filepath.Join(dir, "pause.tar")); err != nil {
 		return err
 	}
-	_, err := images.GoImage(ctx, root, "./test/realcluster/testimages/httpd", HTTPDImage, filepath.Join(dir, "httpd.tar"))
+	c.httpd, err = images.GoImage(ctx, root, "./test/realcluster/testimages/httpd", HTTPDImage, filepath.Join(dir, "httpd.tar"))
 	return err
 }
 
@@ -608,49 +610,18 @@ func (c *Cluster) writePKI() (map[string]string, error) {
 	if err := pki.WriteServiceAccountKey(d); err != nil {
 		return nil, err
 	}
-	caPEM, err := os.ReadFile(filepath.Join(d, "ca.crt"))
-	if err != nil {
-		return nil, err
-	}
+	// admin-netns is the admin's kubeconfig for use inside the namespace;
+	// the host's (admin) is pointed at the API relay once it runs.
 	inside := "https://" + net.JoinHostPort(NodeIP, strconv.Itoa(APIPort))
-	clients := map[string][2]string{
-		admin:                {admin, "system:masters"},
-		"controller-manager": {"system:kube-controller-manager", ""},
-		"scheduler":          {"system:kube-scheduler", ""},
-		kubelet:              {"system:node:" + c.NodeName, "system:nodes"},
-		kubeProxy:            {"system:kube-proxy", ""},
-		coreDNS:              {"system:coredns", ""},
-	}
-	paths := map[string]string{}
-	for name, who := range clients {
-		var groups []string
-		if who[1] != "" {
-			groups = []string{who[1]}
-		}
-		certPEM, keyPEM, err := ca.Issue(d, name, who[0], groups, nil)
-		if err != nil {
-			return nil, err
-		}
-		write := func(file, server string) error {
-			cfg := clientcmdapi.NewConfig()
-			cfg.Clusters["real"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: caPEM}
-			cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{ClientCertificateData: certPEM, ClientKeyData: keyPEM}
-			cfg.Contexts["real"] = &clientcmdapi.Context{Cluster: "real", AuthInfo: name, Namespace: "default"}
-			cfg.CurrentContext = "real"
-			return clientcmd.WriteToFile(*cfg, filepath.Join(d, file))
-		}
-		paths[name] = filepath.Join(d, name+".kubeconfig")
-		if err := write(name+".kubeconfig", inside); err != nil {
-			return nil, err
-		}
-		if name == admin {
-			paths["admin-netns"] = filepath.Join(d, "admin-netns.kubeconfig")
-			if err := write("admin-netns.kubeconfig", inside); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return paths, nil
+	masters := []string{"system:masters"}
+	return ca.WriteKubeconfigs(d, "real", inside,
+		pki.Client{Name: admin, User: admin, Groups: masters},
+		pki.Client{Name: "admin-netns", User: admin, Groups: masters},
+		pki.Client{Name: "controller-manager", User: "system:kube-controller-manager"},
+		pki.Client{Name: "scheduler", User: "system:kube-scheduler"},
+		pki.Client{Name: kubelet, User: "system:node:" + c.NodeName, Groups: []string{"system:nodes"}},
+		pki.Client{Name: kubeProxy, User: "system:kube-proxy"},
+		pki.Client{Name: coreDNS, User: "system:coredns"})
 }
 
 // setServer points a kubeconfig's clusters at server.

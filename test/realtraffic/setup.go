@@ -56,7 +56,7 @@ func StartShop(ctx context.Context, cfg images.ShopConfig) (_ *Shop, err error) 
 		}
 	}()
 	s := &Shop{Cluster: cluster, Up: time.Since(begin)}
-	if err := images.Import(ctx, cluster.ContainerdSocket(), append(shop, op)...); err != nil {
+	if err := cluster.Import(ctx, append(shop, op)...); err != nil {
 		return nil, err
 	}
 	scheme := runtime.NewScheme()

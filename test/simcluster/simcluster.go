@@ -26,7 +26,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // Options say where the binaries are and what to run.
@@ -318,36 +317,10 @@ func (c *Cluster) writePKI(server string) (map[string]string, error) {
 	if err := pki.WriteServiceAccountKey(d); err != nil {
 		return nil, err
 	}
-	caPEM, err := os.ReadFile(filepath.Join(d, "ca.crt"))
-	if err != nil {
-		return nil, err
-	}
-	clients := map[string][2]string{
-		"admin":              {"admin", "system:masters"},
-		"controller-manager": {"system:kube-controller-manager", ""},
-		"scheduler":          {"system:kube-scheduler", ""},
-	}
-	paths := map[string]string{}
-	for name, who := range clients {
-		var groups []string
-		if who[1] != "" {
-			groups = []string{who[1]}
-		}
-		certPEM, keyPEM, err := ca.Issue(d, name, who[0], groups, nil)
-		if err != nil {
-			return nil, err
-		}
-		cfg := clientcmdapi.NewConfig()
-		cfg.Clusters["sim"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: caPEM}
-		cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{ClientCertificateData: certPEM, ClientKeyData: keyPEM}
-		cfg.Contexts["sim"] = &clientcmdapi.Context{Cluster: "sim", AuthInfo: name, Namespace: "default"}
-		cfg.CurrentContext = "sim"
-		paths[name] = filepath.Join(d, name+".kubeconfig")
-		if err := clientcmd.WriteToFile(*cfg, paths[name]); err != nil {
-			return nil, err
-		}
-	}
-	return paths, nil
+	return ca.WriteKubeconfigs(d, "sim", server,
+		pki.Client{Name: "admin", User: "admin", Groups: []string{"system:masters"}},
+		pki.Client{Name: "controller-manager", User: "system:kube-controller-manager"},
+		pki.Client{Name: "scheduler", User: "system:kube-scheduler"})
 }
 
 func (c *Cluster) createNodes(ctx context.Context, cs kubernetes.Interface, n int) error {

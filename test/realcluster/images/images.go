@@ -61,17 +61,12 @@ func Paths(imgs []Image) []string {
 	return out
 }
 
-// Import loads the tarballs of imgs into the k8s.io namespace of the
-// containerd at address (its socket) with `ctr images import`, where the
-// kubelet's CRI finds them.
-func Import(ctx context.Context, address string, imgs ...Image) error {
-	return ImportTo(ctx, address, "k8s.io", imgs...)
-}
-
-// ImportTo is Import into the given containerd namespace.
-func ImportTo(ctx context.Context, address, namespace string, imgs ...Image) error {
+// Import loads the tarballs of imgs into a namespace of the containerd at
+// address (its socket) with ctr (`ctr images import`). The kubelet's CRI
+// finds images in namespace k8s.io.
+func Import(ctx context.Context, ctr, address, namespace string, imgs ...Image) error {
 	for _, p := range Paths(imgs) {
-		if err := run(ctx, "", nil, "ctr", "--address", address, "--namespace", namespace, "images", "import", p); err != nil {
+		if err := run(ctx, "", nil, ctr, "--address", address, "--namespace", namespace, "images", "import", p); err != nil {
 			return err
 		}
 	}

@@ -127,7 +127,7 @@ func TestOperatorArchive(t *testing.T) {
 
 func TestImportNeedsCtr(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	if err := Import(context.Background(), "/nonexistent.sock", Image{Path: "x.tar"}); err == nil {
+	if err := Import(context.Background(), "ctr", "/nonexistent.sock", "k8s.io", Image{Path: "x.tar"}); err == nil {
 		t.Error("Import without ctr succeeded")
 	}
 }

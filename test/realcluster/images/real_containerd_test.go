@@ -42,7 +42,7 @@ func TestRealContainerd(t *testing.T) {
 
 	if sock := os.Getenv("REALIMAGES_CONTAINERD"); sock != "" {
 		start := time.Now()
-		if err := Import(ctx, sock, all...); err != nil {
+		if err := Import(ctx, "ctr", sock, "k8s.io", all...); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("imported into %s (k8s.io) in %v", sock, time.Since(start).Round(time.Millisecond))
@@ -85,7 +85,7 @@ func TestRealContainerd(t *testing.T) {
 	}
 	const ns = "realimages-test"
 	start := time.Now()
-	if err := ImportTo(ctx, sock, ns, all...); err != nil {
+	if err := Import(ctx, "ctr", sock, ns, all...); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("ctr images import of %d tarballs: %v", len(Paths(all)), time.Since(start).Round(time.Millisecond))
