@@ -58,6 +58,17 @@ const (
 // (`kubectl magento scale-down-idle` sets it).
 const AnnotationScaleDownIdle = "magento.ops.dev/scale-down-idle"
 
+// AnnotationRetryChecks, set on a release to an RFC 3339 time, asks for a
+// slot whose checks (spec.verification) failed before that time to be
+// checked again, at the version it runs (`kubectl magento retry-checks`).
+const AnnotationRetryChecks = "magento.ops.dev/retry-checks"
+
+// AnnotationSkipChecks, set on a release to an RFC 3339 time, skips the
+// checks of a switch pending since before that time (failed ones too), and
+// ends the window of checks after a switch made before it (`kubectl magento
+// skip-checks`).
+const AnnotationSkipChecks = "magento.ops.dev/skip-checks"
+
 // MaxNameLength is the longest metadata.name a MagentoRelease may have. Every
 // child is named from it and must be a DNS-1035 label of at most 63
 // characters; the longest child name is the post-switch Job
@@ -74,8 +85,12 @@ const (
 	DefaultCheckInterval = 10 * time.Second
 )
 
-// HTTPChecks returns the checks to run, the default one when none are listed.
+// HTTPChecks returns the checks to run: the default one when neither checks
+// nor a command are set.
 func (v *VerificationSpec) HTTPChecks() []HTTPCheck {
+	if len(v.Checks) == 0 && len(v.Command) > 0 {
+		return nil
+	}
 	if len(v.Checks) == 0 {
 		return []HTTPCheck{{Path: DefaultCheckPath, Status: 200}}
 	}

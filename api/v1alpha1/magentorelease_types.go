@@ -297,11 +297,23 @@ type MigrationSpec struct {
 // it, and for a window after, against the live slot.
 type VerificationSpec struct {
 	// checks are HTTP requests every ready web pod of the slot must answer
-	// as expected; default one check: /health_check.php answers 200.
+	// as expected; default, when neither checks nor command is set, one
+	// check: /health_check.php answers 200.
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=10
 	Checks []HTTPCheck `json:"checks,omitempty"`
+
+	// command, when set, runs as Job <name>-verify-<color>-<hash> in the
+	// slot's app image (with its env and envFrom), before each switch to the
+	// slot and once when the switch is done; the check passes when it exits
+	// 0. It runs before the HTTP checks, and gets MAGENTO_SLOT (the colour),
+	// MAGENTO_CHECK (before-switch or after-switch) and, when a Service
+	// reaches the slot's web pods, MAGENTO_SLOT_URL. A run is bounded by
+	// 600 seconds.
+	// +optional
+	// +listType=atomic
+	Command []string `json:"command,omitempty"`
 
 	// window is how long after a switch the checks keep running against the
 	// live slot; 0s runs none after the switch. Default 5m.
@@ -505,6 +517,12 @@ type SlotStatus struct {
 	// +optional
 	MigrationFailed bool `json:"migrationFailed,omitempty"`
 
+	// migrationOutput is what the migration Job of this deployment of the
+	// slot said: its exit code and the first lines of its termination
+	// message (the default command writes one line per step).
+	// +optional
+	MigrationOutput string `json:"migrationOutput,omitempty"`
+
 	// deployedTime is when the slot was last rendered from the spec.
 	// +optional
 	DeployedTime *metav1.Time `json:"deployedTime,omitempty"`
@@ -533,6 +551,12 @@ type SlotStatus struct {
 	// to it again until its tag, digest or revision changes.
 	// +optional
 	VerificationFailure string `json:"verificationFailure,omitempty"`
+
+	// verificationFailedTime is when verificationFailure was recorded.
+	// `kubectl magento retry-checks` checks the slot again when its checks
+	// failed before the time it asks.
+	// +optional
+	VerificationFailedTime *metav1.Time `json:"verificationFailedTime,omitempty"`
 
 	// unavailableSince is when the slot, serving traffic, stopped being
 	// available; past progressDeadlineSeconds the release reports Degraded

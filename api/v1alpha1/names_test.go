@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,7 +35,8 @@ func TestChildNamesFitForTheLongestName(t *testing.T) {
 		for _, c := range specs.SlotComponents {
 			names = append(names, specs.SlotName(r, c, color))
 		}
-		names = append(names, specs.MigrationJobName(r, color, version), r.Name+"-post-switch-"+string(color)+"-"+strings.Repeat("f", 8))
+		names = append(names, specs.MigrationJobName(r, color, version), r.Name+"-post-switch-"+string(color)+"-"+strings.Repeat("f", 8),
+			specs.VerificationJobName(r, color, version, time.Now(), true))
 	}
 	for _, n := range names {
 		if errs := validation.IsDNS1035Label(n); len(errs) > 0 {

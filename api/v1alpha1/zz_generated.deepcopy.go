@@ -538,6 +538,10 @@ func (in *SlotStatus) DeepCopyInto(out *SlotStatus) {
 		in, out := &in.IdleScaleDownTime, &out.IdleScaleDownTime
 		*out = (*in).DeepCopy()
 	}
+	if in.VerificationFailedTime != nil {
+		in, out := &in.VerificationFailedTime, &out.VerificationFailedTime
+		*out = (*in).DeepCopy()
+	}
 	if in.UnavailableSince != nil {
 		in, out := &in.UnavailableSince, &out.UnavailableSince
 		*out = (*in).DeepCopy()
@@ -560,6 +564,11 @@ func (in *VerificationSpec) DeepCopyInto(out *VerificationSpec) {
 	if in.Checks != nil {
 		in, out := &in.Checks, &out.Checks
 		*out = make([]HTTPCheck, len(*in))
+		copy(*out, *in)
+	}
+	if in.Command != nil {
+		in, out := &in.Command, &out.Command
+		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
 	if in.Window != nil {

@@ -1,5 +1,6 @@
 // Command demo walks a whole blue/green release cycle: first rollout on
-// blue, deploy to green, preview, switch, idle scale-down, rollback to blue.
+// blue, deploy to green, preview, switch, idle scale-down, rollback to blue,
+// and a bad release caught by the checks (spec.verification).
 // It prints what a person wants to see at each step and stops everything it
 // started.
 //
@@ -172,6 +173,14 @@ func startSim(ctx context.Context, manager string) (*environment, error) {
 		waitForServiceAccount: cluster.WaitForServiceAccount,
 		images:                v1alpha1.Images{App: "registry.example.com/shop/magento-php-fpm", Web: "registry.example.com/shop/magento-nginx"},
 		pod:                   v1alpha1.PodSettings{Tolerations: simcluster.PodTolerations, NodeSelector: simcluster.PodNodeSelector},
+		// Simulated pods answer no HTTP: the shop's own smoke test, run as a
+		// Job in its image, checks a slot before each switch (and once
+		// after, in a window shorter than the 30 s idle scale-down). Job
+		// pods of the tag simcluster.Options.FailTag fail here.
+		verification: &v1alpha1.VerificationSpec{
+			Command: []string{"bin/smoke-test"},
+			Window:  &metav1.Duration{Duration: 10 * time.Second},
+		},
 		stop: func() error {
 			op.Stop()
 			return cluster.Stop()
@@ -260,6 +269,11 @@ func (d *demo) switchAndBack() error {
 		return err
 	}
 	d.show()
+	if d.load == nil {
+		if err := d.caughtBeforeSwitch(); err != nil {
+			return err
+		}
+	}
 	if d.load != nil {
 		d.step("7. Traffic follows: a few seconds of requests after the rollback")
 		if err := d.waitFor("3s", func(*v1alpha1.MagentoRelease) bool { return time.Since(d.lastStep) > 3*time.Second }); err != nil {
@@ -271,6 +285,30 @@ func (d *demo) switchAndBack() error {
 	}
 	return d.sh("get", "events", "--field-selector", "involvedObject.kind=MagentoRelease",
 		"-o", "custom-columns=REASON:.reason,MESSAGE:.message")
+}
+
+// failingTag is a tag whose Job pods fail on the simulated cluster (the
+// default simcluster.Options.FailTag): its smoke test fails.
+const failingTag = "failing"
+
+// caughtBeforeSwitch deploys a build whose smoke test fails to the idle
+// slot and switches to it: the switch holds, traffic stays, and the release
+// says why; then the switch is called off.
+func (d *demo) caughtBeforeSwitch() error {
+	d.step("7. A broken build caught before the switch: deploy " + failingTag + " to green and switch; its smoke test fails")
+	if err := d.patch(`{"spec":{"green":{"tag":"`+failingTag+`"},"activeColor":"green"}}`, "the failed check", func(r *v1alpha1.MagentoRelease) bool {
+		return r.Status.Green != nil && r.Status.Green.VerificationFailure != ""
+	}); err != nil {
+		return err
+	}
+	d.show()
+	_ = d.sh("get", "jobs", "-l", "app.kubernetes.io/component=verification",
+		"-o", "custom-columns=JOB:.metadata.name,IMAGE:.spec.template.spec.containers[0].image,FAILED:.status.failed")
+	_ = d.sh("get", "mrel", name, "-o", `jsonpath={.status.conditions[?(@.type=="Degraded")].message}{"\n"}`)
+	d.step("8. Calling the switch off: spec.activeColor back to blue")
+	return d.patch(`{"spec":{"activeColor":"blue"}}`, "Ready, not Degraded", func(r *v1alpha1.MagentoRelease) bool {
+		return ready(r) && !meta.IsStatusConditionTrue(r.Status.Conditions, v1alpha1.ConditionDegraded)
+	})
 }
 
 func (d *demo) step(s string) {

@@ -48,6 +48,7 @@ func Decide(in Input) Plan {
 		plan:    Plan{Slots: map[v1alpha1.Color]*SlotPlan{}},
 	}
 	d.st.ObservedGeneration = d.r.Generation
+	d.retryChecks()
 	d.decideActive()
 	d.decideChecks()
 	for _, c := range v1alpha1.Colors {
@@ -314,12 +315,16 @@ func (d *decision) migrated(c v1alpha1.Color) (bool, string) {
 	state := d.in.Jobs[name]
 	switch {
 	case state == JobSucceeded:
-		ss.Migrated = true
+		ss.Migrated, ss.MigrationOutput = true, d.in.Outputs[name]
+		d.event(false, EventMigrated, "Migration Job %s of %s (%s) succeeded%s", name, c, versionString(&version), outputNote(ss.MigrationOutput))
 		return true, ""
 	case ss.MigrationFailed || state == JobFailed:
-		ss.MigrationFailed = true
+		if !ss.MigrationFailed {
+			ss.MigrationFailed, ss.MigrationOutput = true, d.in.Outputs[name]
+		}
 		d.degraded = append(d.degraded, problem{ReasonMigrationFailed, fmt.Sprintf(
-			"migration Job %s failed; traffic stays on %s; deploy a new tag, digest or revision to %s to retry", name, d.active, c)})
+			"migration Job %s failed%s; traffic stays on %s; deploy a new tag, digest or revision to %s to retry",
+			name, outputNote(ss.MigrationOutput), d.active, c)})
 		return false, "the migration failed"
 	}
 	d.plan.Jobs = append(d.plan.Jobs, JobPlan{Component: specs.Migration, Color: c, Version: version})
@@ -427,8 +432,9 @@ func (d *decision) deploy(c v1alpha1.Color, prev, ss *v1alpha1.SlotStatus, versi
 	if prev == nil || prev.DeployedTime == nil || (v1alpha1.Slot{Tag: prev.Tag, Digest: prev.Digest, Revision: prev.Revision}) != version {
 		// A new version: its migration is still to run.
 		ss.DeployedTime, ss.RolloutStartTime = &t, nil
-		ss.Migrated, ss.MigrationFailed = false, false
-		ss.Verified, ss.VerificationFailure = false, "" // its checks are still to run
+		ss.Migrated, ss.MigrationFailed, ss.MigrationOutput = false, false, ""
+		// its checks are still to run
+		ss.Verified, ss.VerificationFailure, ss.VerificationFailedTime = false, "", nil
 	}
 	// A status that already records this rollout means the Deployments
 	// read were older than the status (a lagging cache): no new Event.

@@ -463,7 +463,7 @@ func TestDecide(t *testing.T) {
 			slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
 			jobs:  map[string]JobState{"shop-migrate-green-" + specs.VersionHash(v2): JobSucceeded},
 			want: want{
-				active: grn, preview: blue, events: []string{EventSwitched}, requeue: time.Hour,
+				active: grn, preview: blue, events: []string{EventMigrated, EventSwitched}, requeue: time.Hour,
 				check: func(t *testing.T, p Plan) {
 					if !p.Status.Green.Migrated {
 						t.Error("green not recorded as migrated")

@@ -69,8 +69,11 @@ type JobPlan struct {
 	Component specs.Component // specs.Migration or specs.PostSwitch
 	Color     v1alpha1.Color
 	Version   v1alpha1.Slot
-	// At is the time of the switch a post-switch Job follows.
+	// At is the time of the switch a post-switch or verification Job
+	// belongs to.
 	At time.Time
+	// After is set for a verification Job run after the switch.
+	After bool
 }
 
 // Traffic is what was observed of Services <name> and <name>-php-fpm.
@@ -92,8 +95,13 @@ type Input struct {
 	// Owned holds "<Kind>/<name>" of every Service and Ingress that exists
 	// and is the release's.
 	Owned map[string]bool
-	// Jobs are the release's migration and post-switch Jobs, by name.
+	// Jobs are the release's migration, verification and post-switch Jobs,
+	// by name.
 	Jobs map[string]JobState
+	// Outputs are what finished migration and verification Jobs said, by
+	// name: exit code and first lines of their termination message. A Job
+	// missing here said nothing the controller could read.
+	Outputs map[string]string
 	// LastCheck is when the last round of checks after a switch ran (zero
 	// when unknown, e.g. after a restart: a round is then due).
 	LastCheck time.Time
@@ -174,6 +182,9 @@ const (
 	EventVerified            = "Verified"
 	EventVerificationFailed  = "VerificationFailed"
 	EventSwitchedBack        = "SwitchedBack"
+	EventChecksSkipped       = "ChecksSkipped"
+	EventRetryingChecks      = "RetryingChecks"
+	EventMigrated            = "Migrated"
 	EventDeploying           = "Deploying"
 	EventSwitched            = "Switched"
 	EventScaledDown          = "ScaledDown"

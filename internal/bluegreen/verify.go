@@ -2,6 +2,9 @@ package bluegreen
 
 import (
 	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
@@ -27,39 +30,134 @@ type CheckResult struct {
 }
 
 // verified tells whether the switch target c passed its checks (true when
-// no checks are configured), and asks for them when they have not run for
-// this deployment of c. failed is set when they failed: the switch holds
-// until c is deployed again.
+// no checks are configured), and asks for what has not run for this switch
+// to c: the command Job first, then a round of HTTP checks. failed is set
+// when they failed: the switch holds until c is deployed again, or the
+// checks are retried or skipped.
 func (d *decision) verified(c v1alpha1.Color) (ok bool, why string, failed bool) {
 	v := d.r.Spec.Verification
 	ss := d.slotStatus(c)
-	switch {
-	case v == nil:
+	version := *d.r.Spec.Slot(c)
+	if v == nil {
 		return true, "", false
+	}
+	if d.skipAsked(d.st.SwitchStartTime) {
+		if !ss.Verified {
+			d.event(false, EventChecksSkipped, "Skipped the checks of %s (%s) for the switch to it, as asked (%s)",
+				c, versionString(&version), v1alpha1.AnnotationSkipChecks)
+		}
+		ss.Verified, ss.VerificationFailure, ss.VerificationFailedTime = true, "", nil
+		return true, "", false
+	}
+	switch {
 	case ss.VerificationFailure != "":
 		d.degraded = append(d.degraded, problem{ReasonVerificationFailed, fmt.Sprintf(
 			"%s (%s) failed its checks: %s; traffic stays on %s; deploy a fixed tag, digest or revision to %s, or set spec.activeColor back to %s",
-			c, versionString(d.r.Spec.Slot(c)), ss.VerificationFailure, d.active, c, d.active)})
+			c, versionString(&version), ss.VerificationFailure, d.active, c, d.active)})
 		return false, "its checks failed", true
 	case ss.Verified:
 		return true, "", false
 	}
-	d.plan.Check = &Check{Color: c, Version: *d.r.Spec.Slot(c)}
+	if len(v.Command) > 0 {
+		if done, why := d.commandPassed(Check{Color: c, Version: version}, d.st.SwitchStartTime); !done {
+			return false, why, ss.VerificationFailure != ""
+		}
+	}
+	if len(v.HTTPChecks()) == 0 {
+		d.plan.Events = append(d.plan.Events, Checked(d.st, Check{Color: c, Version: version}, CheckResult{}, d.now)...)
+		return true, "", false
+	}
+	d.plan.Check = &Check{Color: c, Version: version}
 	return false, "checking " + string(c) + " over HTTP", false
 }
 
+// commandPassed runs spec.verification.command as a Job for the check c of
+// the switch at (started, for a check before it), and tells whether it
+// passed; a failure is recorded in the status.
+func (d *decision) commandPassed(c Check, at *metav1.Time) (bool, string) {
+	var t time.Time
+	if at != nil {
+		t = at.Time
+	}
+	name := specs.VerificationJobName(d.r, c.Color, c.Version, t, c.After)
+	switch d.in.Jobs[name] {
+	case JobSucceeded:
+		return true, ""
+	case JobFailed:
+		d.plan.Events = append(d.plan.Events, Checked(d.st, c, CheckResult{
+			Failure: fmt.Sprintf("command Job %s failed%s", name, outputNote(d.in.Outputs[name]))}, d.now)...)
+		return false, "its checks failed"
+	}
+	d.plan.Jobs = append(d.plan.Jobs, JobPlan{Component: specs.Verification, Color: c.Color, Version: c.Version, At: t, After: c.After})
+	return false, "command Job " + name + " is running"
+}
+
+// outputNote is what a finished Job said, for a message: ": <output>", or
+// "" when nothing is known.
+func outputNote(out string) string {
+	if out == "" {
+		return ""
+	}
+	return ": " + out
+}
+
+// asked reads one of the release's request annotations: the time it asks
+// for, and whether it is set and valid.
+func (d *decision) asked(annotation string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339, d.r.Annotations[annotation])
+	return t, err == nil
+}
+
+// skipAsked tells whether skip-checks was asked at or after since (a
+// switch's start, or the switch itself). Status times are rounded up to the
+// second, so a second's slack.
+func (d *decision) skipAsked(since *metav1.Time) bool {
+	t, ok := d.asked(v1alpha1.AnnotationSkipChecks)
+	return ok && since != nil && !t.Before(since.Add(-time.Second))
+}
+
+// retryChecks clears a slot's recorded check failure when retry-checks was
+// asked after it: a pending switch to it checks it again (as a new switch:
+// its progress deadline starts again), and the live slot gets a new window
+// of checks.
+func (d *decision) retryChecks() {
+	t, ok := d.asked(v1alpha1.AnnotationRetryChecks)
+	if !ok {
+		return
+	}
+	for _, c := range v1alpha1.Colors {
+		ss := d.st.SlotStatus(c)
+		if ss == nil || ss.VerificationFailure == "" || ss.VerificationFailedTime == nil || t.Before(ss.VerificationFailedTime.Time) {
+			continue
+		}
+		ss.Verified, ss.VerificationFailure, ss.VerificationFailedTime = false, "", nil
+		d.event(false, EventRetryingChecks, "Checking %s (%s) again, as asked (%s)", c, ss.Tag, v1alpha1.AnnotationRetryChecks)
+		if c == d.active && c == d.desired {
+			d.startChecks()
+		} else if c == d.desired {
+			// A new start, so the command runs as a new Job (its name
+			// hashes the start), even within the second of the last one.
+			start := ceil(d.now)
+			if old := d.st.SwitchStartTime; old != nil && !start.After(old.Time) {
+				start = metav1.NewTime(old.Add(time.Second))
+			}
+			d.st.SwitchStartTime = &start
+		}
+	}
+}
+
 // startChecks starts the window of checks after a switch to the slot just
-// recorded.
+// recorded, unless the checks of that switch were skipped.
 func (d *decision) startChecks() {
 	d.st.ChecksUntil = nil
-	if v := d.r.Spec.Verification; v != nil && v.CheckWindow() > 0 {
+	if v := d.r.Spec.Verification; v != nil && v.CheckWindow() > 0 && !d.skipAsked(d.r.Status.SwitchStartTime) {
 		t := ceil(d.now.Add(v.CheckWindow()))
 		d.st.ChecksUntil = &t
 	}
 }
 
 // decideChecks runs the checks of the live slot in the window after a
-// switch, one round every interval.
+// switch: the command Job once, and a round of HTTP checks every interval.
 func (d *decision) decideChecks() {
 	v, until := d.r.Spec.Verification, d.st.ChecksUntil
 	if until == nil {
@@ -70,14 +168,30 @@ func (d *decision) decideChecks() {
 		d.st.ChecksUntil = nil
 		return
 	}
+	if d.skipAsked(d.st.LastSwitchTime) {
+		d.event(false, EventChecksSkipped, "Skipped the checks of %s after the switch to it, as asked (%s)", d.active, v1alpha1.AnnotationSkipChecks)
+		d.st.ChecksUntil = nil
+		return
+	}
 	d.wakeAt(until.Time)
+	c := Check{Color: d.active, Version: *d.r.Spec.Slot(d.active), After: true}
+	if len(v.Command) > 0 {
+		if _, _ = d.commandPassed(c, d.st.LastSwitchTime); ss.VerificationFailure != "" {
+			d.st.ChecksUntil = nil
+			d.wakeAt(d.now) // switch back at once
+			return
+		}
+	}
+	if len(v.HTTPChecks()) == 0 {
+		return
+	}
 	if d.switched { // the target passed its checks a moment ago
 		d.wakeAt(d.now.Add(v.CheckInterval()))
 		return
 	}
 	next := d.in.LastCheck.Add(v.CheckInterval())
 	if d.in.LastCheck.IsZero() || !d.now.Before(next) {
-		d.plan.Check = &Check{Color: d.active, Version: *d.r.Spec.Slot(d.active), After: true}
+		d.plan.Check = &c
 		next = d.now.Add(v.CheckInterval())
 	}
 	d.wakeAt(next)
@@ -120,14 +234,15 @@ func (d *decision) switchBack() bool {
 // Checked records the outcome of a round of checks in the status and
 // returns the Events that tell it. A result for a version the slot no
 // longer runs is dropped.
-func Checked(st *v1alpha1.MagentoReleaseStatus, c Check, res CheckResult) []Event {
+func Checked(st *v1alpha1.MagentoReleaseStatus, c Check, res CheckResult, now time.Time) []Event {
 	ss := st.SlotStatus(c.Color)
 	if ss == nil || res.Inconclusive || (v1alpha1.Slot{Tag: ss.Tag, Digest: ss.Digest, Revision: ss.Revision}) != c.Version {
 		return nil
 	}
 	when := map[bool]string{false: "before the switch to it", true: "after the switch to it"}[c.After]
 	if res.Failure != "" {
-		ss.VerificationFailure = res.Failure
+		at := ceil(now)
+		ss.VerificationFailure, ss.VerificationFailedTime = res.Failure, &at
 		ss.Verified = false
 		return []Event{{Warning: true, Reason: EventVerificationFailed, Message: fmt.Sprintf(
 			"%s (%s) failed a check %s: %s", c.Color, versionString(&c.Version), when, res.Failure)}}

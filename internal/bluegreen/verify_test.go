@@ -21,12 +21,15 @@ type shop struct {
 	sw    specs.Switch
 	now   time.Time
 	last  time.Time // the last round of checks after a switch
+	// jobs and outputs are the Jobs observed, and what finished ones said.
+	jobs    map[string]JobState
+	outputs map[string]string
 }
 
 func newShop(t *testing.T, verification *v1alpha1.VerificationSpec) *shop {
 	r := release(blue, &v1, &v2, v1alpha1.MagentoReleaseStatus{})
 	r.Spec.Verification = verification
-	s := &shop{t: t, rel: r, now: t0,
+	s := &shop{t: t, rel: r, now: t0, jobs: map[string]JobState{}, outputs: map[string]string{},
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)}}
 	s.decide() // first rollout: blue
 	s.now = s.now.Add(time.Minute)
@@ -39,7 +42,7 @@ func newShop(t *testing.T, verification *v1alpha1.VerificationSpec) *shop {
 
 func (s *shop) decide() Plan {
 	s.t.Helper()
-	in := Input{Release: s.rel, Slots: s.slots, Owned: allOwned(s.rel), Jobs: map[string]JobState{}, Now: s.now, LastCheck: s.last,
+	in := Input{Release: s.rel, Slots: s.slots, Owned: allOwned(s.rel), Jobs: s.jobs, Outputs: s.outputs, Now: s.now, LastCheck: s.last,
 		Traffic: Traffic{Selects: s.sw.Color, Switches: []specs.Switch{s.sw, s.sw}}}
 	if s.sw.Color == "" {
 		in.Traffic = Traffic{}
@@ -59,8 +62,7 @@ func (s *shop) checked(p Plan, failure string) []Event {
 	if p.Check.After {
 		s.last = s.now
 	}
-	ev := Checked(&s.rel.Status, *p.Check, CheckResult{Failure: failure})
-	return ev
+	return Checked(&s.rel.Status, *p.Check, CheckResult{Failure: failure}, s.now)
 }
 
 func hasEvent(evs []Event, reason string) bool {
@@ -217,5 +219,158 @@ func TestEverySwitchChecksItsTargetAgain(t *testing.T) {
 	s.rel.Spec.ActiveColor = grn
 	if p := s.decide(); p.Active != blue || p.Check == nil || p.Check.Color != grn {
 		t.Fatalf("green was switched to again unchecked: active %s, check %+v", p.Active, p.Check)
+	}
+}
+
+// verificationJob is the one verification Job p asks for.
+func verificationJob(t *testing.T, r *v1alpha1.MagentoRelease, p Plan) (JobPlan, string) {
+	t.Helper()
+	var found []JobPlan
+	for _, j := range p.Jobs {
+		if j.Component == specs.Verification {
+			found = append(found, j)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one verification Job, the plan asks for %+v", p.Jobs)
+	}
+	j := found[0]
+	return j, specs.VerificationJobName(r, j.Color, j.Version, j.At, j.After)
+}
+
+func TestTheCommandRunsBeforeTheSwitchAndOnceAfterIt(t *testing.T) {
+	s := newShop(t, &v1alpha1.VerificationSpec{Command: []string{"bin/smoke-test"}})
+	s.rel.Spec.ActiveColor = grn
+	p := s.decide()
+	j, before := verificationJob(t, s.rel, p)
+	if p.Active != blue || p.Check != nil || j.Color != grn || j.After || !j.At.Equal(s.rel.Status.SwitchStartTime.Time) {
+		t.Fatalf("the command did not run alone before the switch: active %s, check %+v, job %+v", p.Active, p.Check, j)
+	}
+	s.jobs[before] = JobRunning
+	s.now = s.now.Add(time.Hour) // a running command is bounded by its Job's deadline, not the switch's
+	if p = s.decide(); p.Active != blue || !strings.Contains(cond(p, v1alpha1.ConditionProgressing).Message, "command Job "+before+" is running") {
+		t.Fatalf("switched while the command ran: %s %+v", p.Active, p.Status.Conditions)
+	}
+	s.jobs[before] = JobSucceeded
+	p = s.decide()
+	if p.Active != grn || !hasEvent(p.Events, EventVerified) || p.Check != nil {
+		t.Fatalf("a passed command (and no HTTP checks) did not let the switch happen: %s %+v", p.Active, p.Events)
+	}
+	// After the switch, the command runs once more, against the live slot.
+	s.now = s.now.Add(time.Second)
+	j, after := verificationJob(t, s.rel, s.decide())
+	if !j.After || j.Color != grn || after == before {
+		t.Fatalf("after the switch: job %+v %s", j, after)
+	}
+	s.jobs[after] = JobFailed
+	s.outputs[after] = "exit 1: checkout answered 500"
+	p = s.decide()
+	if f := p.Status.Green.VerificationFailure; !strings.Contains(f, "command Job "+after+" failed: exit 1: checkout answered 500") ||
+		!hasEvent(p.Events, EventVerificationFailed) {
+		t.Fatalf("failure %q, events %+v", f, p.Events)
+	}
+	if p = s.decide(); p.Active != blue || !hasEvent(p.Events, EventSwitchedBack) {
+		t.Fatalf("not switched back after the command failed: %s %+v", p.Active, p.Events)
+	}
+}
+
+func TestAFailedCommandHoldsTheSwitchAndSaysWhat(t *testing.T) {
+	s := newShop(t, &v1alpha1.VerificationSpec{Command: []string{"bin/smoke-test"}, Checks: []v1alpha1.HTTPCheck{{Path: "/"}}})
+	s.rel.Spec.ActiveColor = grn
+	_, name := verificationJob(t, s.rel, s.decide())
+	s.jobs[name] = JobFailed
+	s.outputs[name] = "exit 3: no products in category 4"
+	s.decide()
+	p := s.decide()
+	d := cond(p, v1alpha1.ConditionDegraded)
+	if p.Active != blue || p.Check != nil || d.Reason != ReasonVerificationFailed || !strings.Contains(d.Message, "no products in category 4") {
+		t.Fatalf("active %s, check %+v, degraded %s: %s", p.Active, p.Check, d.Reason, d.Message)
+	}
+}
+
+func TestRetryChecksChecksAFailedTargetAgain(t *testing.T) {
+	s := newShop(t, &v1alpha1.VerificationSpec{Command: []string{"bin/smoke-test"}})
+	s.rel.Spec.ActiveColor = grn
+	_, first := verificationJob(t, s.rel, s.decide())
+	s.jobs[first] = JobFailed
+	s.decide()
+	failedAt := s.rel.Status.Green.VerificationFailedTime
+	if failedAt == nil {
+		t.Fatal("no failure time recorded")
+	}
+	// A retry asked before the failure changes nothing.
+	s.rel.Annotations = map[string]string{v1alpha1.AnnotationRetryChecks: failedAt.Add(-time.Minute).Format(time.RFC3339)}
+	if p := s.decide(); p.Status.Green.VerificationFailure == "" || len(p.Jobs) != 0 {
+		t.Fatalf("an old retry cleared the failure: %+v %+v", p.Status.Green, p.Jobs)
+	}
+	s.now = s.now.Add(time.Minute)
+	s.rel.Annotations[v1alpha1.AnnotationRetryChecks] = s.now.Format(time.RFC3339)
+	p := s.decide()
+	_, second := verificationJob(t, s.rel, p)
+	if p.Status.Green.VerificationFailure != "" || second == first || !hasEvent(p.Events, EventRetryingChecks) {
+		t.Fatalf("not checked again: %+v, job %s (was %s), events %+v", p.Status.Green, second, first, p.Events)
+	}
+	s.jobs[second] = JobSucceeded
+	if p = s.decide(); p.Active != grn {
+		t.Fatalf("not switched after the retry passed: %s", p.Active)
+	}
+	if p = s.decide(); hasEvent(p.Events, EventRetryingChecks) {
+		t.Errorf("the retry was told twice: %+v", p.Events)
+	}
+}
+
+func TestSkipChecksSwitchesWithoutThemAndRunsNoWindow(t *testing.T) {
+	s := newShop(t, &v1alpha1.VerificationSpec{})
+	s.rel.Spec.ActiveColor = grn
+	s.checked(s.decide(), "GET /health_check.php on pod shop-web-green-1: status 500, want 200")
+	s.now = s.now.Add(time.Minute)
+	s.rel.Annotations = map[string]string{v1alpha1.AnnotationSkipChecks: s.now.Format(time.RFC3339)}
+	p := s.decide()
+	if p.Active != grn || !hasEvent(p.Events, EventChecksSkipped) || p.Status.ChecksUntil != nil || p.Check != nil {
+		t.Fatalf("not switched without checks: %s, events %+v, window %v", p.Active, p.Events, p.Status.ChecksUntil)
+	}
+	// The next switch is checked again: the skip was for the one pending then.
+	s.now = s.now.Add(time.Minute)
+	s.rel.Spec.ActiveColor = blue
+	if p = s.decide(); p.Active != grn || p.Check == nil || p.Check.Color != blue {
+		t.Fatalf("a later switch skipped its checks: %s %+v", p.Active, p.Check)
+	}
+}
+
+func TestSkipChecksEndsTheWindowAfterASwitch(t *testing.T) {
+	s := newShop(t, &v1alpha1.VerificationSpec{})
+	s.switchToGreen()
+	s.now = s.now.Add(time.Second)
+	s.rel.Annotations = map[string]string{v1alpha1.AnnotationSkipChecks: s.now.Format(time.RFC3339)}
+	p := s.decide()
+	if p.Check != nil || p.Status.ChecksUntil != nil || !hasEvent(p.Events, EventChecksSkipped) {
+		t.Fatalf("the window still runs: %+v %v %+v", p.Check, p.Status.ChecksUntil, p.Events)
+	}
+}
+
+func TestMigrationOutputIsRecorded(t *testing.T) {
+	for _, failed := range []bool{false, true} {
+		s := newShop(t, nil)
+		s.rel.Spec.Migration = &v1alpha1.MigrationSpec{Enabled: true}
+		s.rel.Spec.ActiveColor = grn
+		s.decide()
+		name := specs.MigrationJobName(s.rel, grn, v2)
+		s.jobs[name], s.outputs[name] = JobSucceeded, "exit 0: setup:db:status: exit 2, running setup:upgrade --keep-generated / setup:upgrade --keep-generated: done"
+		if failed {
+			s.jobs[name], s.outputs[name] = JobFailed, "exit 1: setup:db:status: failed with exit 1"
+		}
+		p := s.decide()
+		if got := p.Status.Green.MigrationOutput; got != s.outputs[name] {
+			t.Errorf("failed %v: migrationOutput %q", failed, got)
+		}
+		if failed {
+			if d := cond(p, v1alpha1.ConditionDegraded); !strings.Contains(d.Message, "setup:db:status: failed with exit 1") {
+				t.Errorf("degraded: %s", d.Message)
+			}
+			continue
+		}
+		if !hasEvent(p.Events, EventMigrated) || p.Active != grn {
+			t.Errorf("events %+v, active %s", p.Events, p.Active)
+		}
 	}
 }

@@ -269,9 +269,12 @@ func (a *applier) dryRun(ctx context.Context, writes []write, serving bool) bool
 func (a *applier) startJob(ctx context.Context, k *children, j bluegreen.JobPlan) error {
 	var want *batchv1.Job
 	var err error
-	if j.Component == specs.PostSwitch {
+	switch j.Component {
+	case specs.PostSwitch:
 		want, err = specs.PostSwitchJob(a.rel, j.Color, j.Version, j.At)
-	} else {
+	case specs.Verification:
+		want, err = specs.VerificationJob(a.rel, j.Color, j.Version, j.At, j.After)
+	default:
 		want, err = specs.MigrationJob(a.rel, j.Color, j.Version)
 	}
 	if err != nil {

@@ -225,6 +225,25 @@ func finishJob(rel *v1alpha1.MagentoRelease, name string, succeeded bool) {
 	}, timeout, interval).Should(Succeed())
 }
 
+// jobPod creates the pod of a Job as it is once its container ended with
+// exitCode and wrote message to its termination log. Create it before
+// finishing the Job, as the Job controller sees the pod end first.
+func jobPod(rel *v1alpha1.MagentoRelease, job string, exitCode int32, message string) {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: job + "-x7k2p", Namespace: rel.Namespace, Labels: map[string]string{batchv1.JobNameLabel: job}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "job", Image: "php"}}, RestartPolicy: corev1.RestartPolicyNever,
+			AutomountServiceAccountToken: ptr.To(false)},
+	}
+	Expect(k8sClient.Create(ctx, pod)).To(Succeed())
+	phase := corev1.PodSucceeded
+	if exitCode != 0 {
+		phase = corev1.PodFailed
+	}
+	pod.Status = corev1.PodStatus{Phase: phase, ContainerStatuses: []corev1.ContainerStatus{{Name: "job", Image: "php",
+		State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: exitCode, Message: message, FinishedAt: metav1.Now()}}}}}
+	Expect(k8sClient.Status().Update(ctx, pod)).To(Succeed())
+}
+
 // jobNames lists the names of the release's Jobs of a component.
 func jobNames(rel *v1alpha1.MagentoRelease, comp specs.Component) []string {
 	list := &batchv1.JobList{}

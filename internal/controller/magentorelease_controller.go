@@ -43,8 +43,9 @@ type MagentoReleaseReconciler struct {
 	// Metrics records the release metrics; nil records none.
 	Metrics *metrics.Recorder
 
-	events recentEvents
-	checks lastChecks
+	events  recentEvents
+	checks  lastChecks
+	outputs jobOutputs
 }
 
 // problemRequeue is how soon a release whose children the API server would
@@ -61,6 +62,7 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			r.Metrics.Forget(req.NamespacedName)
 			r.events.forget(req.NamespacedName)
 			r.checks.forget(req.NamespacedName)
+			r.outputs.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -76,6 +78,7 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	now := r.Clock.Now()
 	in := kids.input(rel, metav1.NewTime(now))
 	in.LastCheck = r.checks.get(req.NamespacedName)
+	in.Outputs = r.outputs.read(ctx, r.APIReader, rel, kids.jobs)
 	plan := bluegreen.Decide(in)
 
 	if err := renderable(rel, plan); err != nil {

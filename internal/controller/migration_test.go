@@ -71,8 +71,13 @@ var _ = Describe("Migrations and post-switch Jobs", func() {
 		Consistently(func() string { return servicesColor(rel) }, 2*resync, interval).Should(Equal("blue"))
 		Expect(condition(rel, v1alpha1.ConditionProgressing).Message).To(ContainSubstring("migration Job " + name + " is running"))
 
+		jobPod(rel, name, 0, "setup:db:status: exit 2, running setup:upgrade --keep-generated\n"+
+			"setup:upgrade --keep-generated: done\napp:config:status: exit 0, config is current\n")
 		finishJob(rel, name, true)
 		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		Expect(get(rel).Status.Green.MigrationOutput).To(Equal("exit 0: setup:db:status: exit 2, running setup:upgrade --keep-generated / " +
+			"setup:upgrade --keep-generated: done / app:config:status: exit 0, config is current"))
+		Eventually(func() []string { return eventReasons(rel) }, timeout, interval).Should(ContainElement("Migrated"))
 		Eventually(func() any { return get(rel).Status.Green.Migrated }, timeout, interval).Should(BeTrue())
 		settle(rel)
 
@@ -90,9 +95,11 @@ var _ = Describe("Migrations and post-switch Jobs", func() {
 		name := deployAndSwitch(v1alpha1.Green, "release-3", "")
 		rollOutSlot(rel, v1alpha1.Green)
 		Eventually(func() *batchv1.Job { return migrationJob(name) }, timeout, interval).ShouldNot(BeNil())
+		jobPod(rel, name, 1, "setup:db:status: failed with exit 1\n")
 		finishJob(rel, name, false)
 		Eventually(func() *metav1.Condition { return condition(rel, v1alpha1.ConditionDegraded) }, timeout, interval).
-			Should(And(HaveField("Status", metav1.ConditionTrue), HaveField("Reason", "MigrationFailed")))
+			Should(And(HaveField("Status", metav1.ConditionTrue), HaveField("Reason", "MigrationFailed"),
+				HaveField("Message", ContainSubstring("failed: exit 1: setup:db:status: failed with exit 1; BackoffLimitExceeded"))))
 		Expect(condition(rel, v1alpha1.ConditionDegraded).Message).To(ContainSubstring(name))
 		Expect(get(rel).Status.Green.MigrationFailed).To(BeTrue())
 		Eventually(func() []string { return eventReasons(rel) }, timeout, interval).Should(ContainElement("Degraded"))

@@ -72,7 +72,7 @@ func (r *MagentoReleaseReconciler) runCheck(ctx context.Context, rel *v1alpha1.M
 	case res.Failure != "":
 		r.Metrics.CheckFailed(rel, c.Color, c.After)
 	}
-	return bluegreen.Checked(&plan.Status, c, res), res.Inconclusive
+	return bluegreen.Checked(&plan.Status, c, res, now), res.Inconclusive
 }
 
 // check runs a round of spec.verification's HTTP checks against every ready

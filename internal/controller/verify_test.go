@@ -10,9 +10,11 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
@@ -110,6 +112,47 @@ var _ = Describe("Verification", func() {
 		broken.Store(false)
 		Consistently(func() string { fakeClock.Step(2 * time.Second); return servicesColor(rel) }, 3*resync, interval).
 			Should(Equal("blue"), "switched to the failed version again")
+	})
+
+	It("runs the command first, holds on its failure with what it said, and checks again when asked", func() {
+		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Verification.Command = []string{"bin/smoke-test"} })
+		switchTo(v1alpha1.Green)
+		var first string
+		Eventually(func() []string { return jobNames(rel, specs.Verification) }, timeout, interval).Should(HaveLen(1))
+		first = jobNames(rel, specs.Verification)[0]
+		Expect(first).To(HavePrefix(rel.Name + "-verify-green-"))
+		j := &batchv1.Job{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: first}, j)).To(Succeed())
+		c := j.Spec.Template.Spec.Containers[0]
+		Expect(c.Image).To(Equal("registry.local:5000/shop/php:main-2"))
+		Expect(c.Command).To(Equal([]string{"bin/smoke-test"}))
+		Expect(c.Env).To(ContainElements(corev1.EnvVar{Name: "MAGENTO_SLOT", Value: "green"},
+			corev1.EnvVar{Name: "MAGENTO_CHECK", Value: "before-switch"},
+			corev1.EnvVar{Name: "MAGENTO_SLOT_URL", Value: "http://" + rel.Name + "-preview." + rel.Namespace + ".svc"}))
+		Expect(*j.Spec.ActiveDeadlineSeconds).To(BeEquivalentTo(600))
+
+		jobPod(rel, first, 3, "checkout: no products in category 4\nsee var/log/smoke.log\n")
+		finishJob(rel, first, false)
+		Eventually(func() *metav1.Condition { return condition(rel, v1alpha1.ConditionDegraded) }, timeout, interval).
+			Should(And(HaveField("Reason", "VerificationFailed"), HaveField("Message", ContainSubstring(
+				"command Job "+first+" failed: exit 3: checkout: no products in category 4 / see var/log/smoke.log; BackoffLimitExceeded"))))
+		Expect(servicesColor(rel)).To(Equal("blue"))
+		Expect(requests.Load()).To(BeZero(), "the HTTP checks ran although the command failed")
+		Expect(get(rel).Status.Green.VerificationFailedTime).NotTo(BeNil())
+
+		By("retrying: the annotation kubectl magento retry-checks sets")
+		change(rel, func(r *v1alpha1.MagentoRelease) {
+			r.Annotations = map[string]string{v1alpha1.AnnotationRetryChecks: fakeClock.Now().Add(time.Minute).Format(time.RFC3339)}
+		})
+		Eventually(func() []string { return jobNames(rel, specs.Verification) }, timeout, interval).Should(HaveLen(2))
+		Expect(eventReasons(rel)).To(ContainElement("RetryingChecks"))
+		for _, name := range jobNames(rel, specs.Verification) {
+			if name != first {
+				finishJob(rel, name, true)
+			}
+		}
+		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		Expect(requests.Load()).To(BeNumerically(">", 0), "the HTTP checks did not run after the command passed")
 	})
 
 	It("keeps traffic on a failed slot after a migration that is not declared compatible", func() {

@@ -76,8 +76,9 @@ const jobGracePeriodSeconds = 300
 // (MigrationFailed for a migration), never waited on forever. Half an hour
 // leaves a large migration room; a post-switch hook is a cache clean.
 const (
-	migrationDeadlineSeconds  = 30 * 60
-	postSwitchDeadlineSeconds = 10 * 60
+	migrationDeadlineSeconds    = 30 * 60
+	postSwitchDeadlineSeconds   = 10 * 60
+	verificationDeadlineSeconds = 10 * 60
 )
 
 // MigrationJobName is <name>-migrate-<color>-<hash of the slot version>.
@@ -91,6 +92,54 @@ func MigrationJobName(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version 
 func PostSwitchJobName(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1alpha1.Slot, at time.Time) string {
 	return r.Name + "-post-switch-" + string(color) + "-" + hash([]string{version.Tag, version.Digest, version.Revision,
 		at.UTC().Format(time.RFC3339Nano)})[:8]
+}
+
+// VerificationJobName is <name>-verify-<color>-<hash>, the hash of the slot
+// version, whether the run is after the switch, and the time of the switch:
+// for a run before it, when the pending switch started
+// (status.switchStartTime); for a run after it, the switch recorded on the
+// Services. One name per switch, so every switch to a slot checks it again.
+func VerificationJobName(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1alpha1.Slot, at time.Time, after bool) string {
+	when := "before"
+	if after {
+		when = "after"
+	}
+	return r.Name + "-verify-" + string(color) + "-" + hash([]string{version.Tag, version.Digest, version.Revision,
+		when, at.UTC().Format(time.RFC3339Nano)})[:8]
+}
+
+// VerificationJob runs spec.verification.command with the slot's app image,
+// before the switch to the slot (after false) or after it (after true).
+func VerificationJob(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1alpha1.Slot, at time.Time, after bool) (*batchv1.Job, error) {
+	var command []string
+	if r.Spec.Verification != nil {
+		command = r.Spec.Verification.Command
+	}
+	j, err := job(r, VerificationJobName(r, color, version, at, after), Verification, color, version, command, 0,
+		verificationDeadlineSeconds)
+	if err != nil {
+		return nil, err
+	}
+	check, url := "before-switch", ""
+	switch {
+	case after:
+		check, url = "after-switch", serviceURL(r, ActiveServiceName(r, Web))
+	case r.Spec.Preview.Enabled == nil || *r.Spec.Preview.Enabled:
+		// Before the switch the target is the idle slot, which the preview
+		// Service selects.
+		url = serviceURL(r, PreviewServiceName(r))
+	}
+	c := &j.Spec.Template.Spec.Containers[0]
+	c.Env = append([]corev1.EnvVar{{Name: "MAGENTO_SLOT", Value: string(color)}, {Name: "MAGENTO_CHECK", Value: check}}, c.Env...)
+	if url != "" {
+		c.Env = append(c.Env, corev1.EnvVar{Name: "MAGENTO_SLOT_URL", Value: url})
+	}
+	return j, nil
+}
+
+// serviceURL is the in-cluster address of a Service of the release.
+func serviceURL(r *v1alpha1.MagentoRelease, service string) string {
+	return "http://" + service + "." + r.Namespace + ".svc"
 }
 
 // MigrationJob runs the schema migration with the slot's app image.

@@ -24,6 +24,8 @@ const (
 	Consumer   Component = "consumer"
 	Migration  Component = "migration"
 	PostSwitch Component = "post-switch"
+	// Verification is the Job that runs spec.verification.command.
+	Verification Component = "verification"
 )
 
 // SlotComponents are the Deployments of a slot, in the order they are applied.

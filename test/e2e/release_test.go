@@ -87,6 +87,9 @@ var _ = Describe("A release on the simulated cluster", func() {
 		}, timeout, interval).Should(And(HaveField("Status", metav1.ConditionTrue), HaveField("Reason", "ProgressDeadlineExceeded")))
 		Consistently(func() string { return servicesColor(rel) }, 5*time.Second, interval).Should(Equal("blue"))
 		Expect(get(rel).Status.ActiveColor).To(Equal(v1alpha1.Blue))
+		// What the pod said reaches the status, with why the Job controller gave up.
+		Expect(get(rel).Status.Green.MigrationOutput).To(And(
+			HavePrefix("exit 1: simulated failure: the image tag is failing"), ContainSubstring("BackoffLimitExceeded")))
 
 		By("calling the switch off")
 		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Blue })
@@ -95,6 +98,42 @@ var _ = Describe("A release on the simulated cluster", func() {
 		}, timeout, interval).ShouldNot(Equal("Switching"))
 		violations, _ := rules.finish()
 		Expect(violations).To(BeEmpty())
+	})
+
+	It("keeps traffic on blue when green's migration fails, and switches once a new tag migrates", func() {
+		rel.Spec.Blue.Tag = "v1"
+		rel.Spec.Migration = &v1alpha1.MigrationSpec{Enabled: true}
+		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
+		Eventually(settled(rel), timeout, interval).Should(Succeed())
+
+		By("switching to green on a tag whose migration fails")
+		change(rel, func(r *v1alpha1.MagentoRelease) {
+			r.Spec.Green = &v1alpha1.Slot{Tag: "failing"}
+			r.Spec.ActiveColor = v1alpha1.Green
+		})
+		Eventually(func() *metav1.Condition {
+			return meta.FindStatusCondition(get(rel).Status.Conditions, v1alpha1.ConditionDegraded)
+		}, timeout, interval).Should(And(HaveField("Status", metav1.ConditionTrue), HaveField("Reason", "MigrationFailed")))
+		failed := &corev1.PodList{}
+		Expect(k8sClient.List(ctx, failed, client.InNamespace(rel.Namespace),
+			client.MatchingLabels(specs.Selector(rel, v1alpha1.Green, specs.Migration)))).To(Succeed())
+		Expect(failed.Items).NotTo(BeEmpty())
+		Expect(failed.Items[0].Status.ContainerStatuses[0].State.Terminated).To(And(HaveField("ExitCode", int32(1)),
+			HaveField("Message", "simulated failure: the image tag is failing")))
+		Consistently(func() string { return servicesColor(rel) }, 5*time.Second, interval).Should(Equal("blue"))
+		Expect(get(rel).Status.ActiveColor).To(Equal(v1alpha1.Blue))
+		// What the pod said reaches the status, with why the Job controller gave up.
+		Expect(get(rel).Status.Green.MigrationOutput).To(And(
+			HavePrefix("exit 1: simulated failure: the image tag is failing"), ContainSubstring("BackoffLimitExceeded")))
+
+		By("deploying v2 to green: the migration runs again and traffic moves")
+		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Green.Tag = "v2" })
+		Eventually(settled(rel), timeout, interval).Should(Succeed())
+		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		cur := get(rel)
+		Expect(cur.Status.ActiveColor).To(Equal(v1alpha1.Green))
+		Expect(cur.Status.Green.Migrated).To(BeTrue())
+		Expect(meta.IsStatusConditionTrue(cur.Status.Conditions, v1alpha1.ConditionDegraded)).To(BeFalse(), "%v", cur.Status.Conditions)
 	})
 
 	It("converges with nothing lost when the operator is killed at random points of a switch", func() {

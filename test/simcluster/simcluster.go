@@ -44,6 +44,10 @@ type Options struct {
 	// UnreadyTag: pods whose first container's image has this tag never
 	// become ready, to give tests a release that cannot roll out. Default "broken".
 	UnreadyTag string
+	// FailTag: pods of Jobs whose first container's image has this tag
+	// fail: phase Failed, their container terminated with exit code 1 and a
+	// termination message, to give tests a migration that fails. Default "failing".
+	FailTag string
 	// FeatureGates are passed to kube-apiserver and kube-controller-manager
 	// (--feature-gates), e.g. {"DeploymentReplicaSetTerminatingReplicas": false}
 	// to behave like a cluster older than Kubernetes 1.35.
@@ -89,6 +93,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if opts.UnreadyTag == "" {
 		opts.UnreadyTag = "broken"
 	}
+	if opts.FailTag == "" {
+		opts.FailTag = "failing"
+	}
 	if opts.WriterTermination == 0 {
 		opts.WriterTermination = 5 * time.Second
 	}
@@ -119,7 +126,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	stages, err := writeStages(c.Dir, opts.KwokStages, opts.UnreadyTag, max(opts.WriterTermination, 0))
+	stages, err := writeStages(c.Dir, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/resid"
@@ -14,22 +13,29 @@ import (
 
 // writeStages renders kwok's own "fast" stages (nodes Ready at once, pods
 // Ready once bound, Job pods Succeeded, deleted pods gone) from its module
-// source, and keeps pods whose first image has unreadyTag out of pod-ready,
-// so that they stay Pending and never become ready. Deleted cron and
-// consumer pods are not removed at once but after writerTermination, as a
-// kubelet does at the end of a grace period: they stay terminating meanwhile
-// (rule 13 of the contract is about exactly those pods).
-func writeStages(dir, stageDir, unreadyTag string, writerTermination time.Duration) (string, error) {
-	if stageDir == "" {
+// source, and patches them with opts:
+//   - pods whose first image has opts.UnreadyTag are kept out of pod-ready,
+//     so that they stay Pending and never become ready;
+//   - Job pods whose first image has opts.FailTag are kept out of
+//     pod-complete and fail instead (podFail), with exit code 1 and a
+//     termination message;
+//   - deleted cron and consumer pods are not removed at once but after
+//     opts.WriterTermination, as a kubelet does at the end of a grace
+//     period: they stay terminating meanwhile (rule 13 of the contract is
+//     about exactly those pods).
+func writeStages(dir string, opts Options) (string, error) {
+	if opts.KwokStages == "" {
 		return "", fmt.Errorf("kwok's stage directory is not set (run `make tools`)")
 	}
-	patch := fmt.Sprintf(`- op: add
+	notTag := func(tag string) string {
+		return fmt.Sprintf(`- op: add
   path: /spec/selector/matchExpressions/-
   value:
-    key: '.spec.containers.[0].image | split(":") | last'
+    key: %s
     operator: NotIn
     values: [%q]
-`, unreadyTag)
+`, imageTagKey, tag)
+	}
 	notWriters := fmt.Sprintf(`- op: add
   path: /spec/selector/matchExpressions/-
   value:
@@ -37,19 +43,70 @@ func writeStages(dir, stageDir, unreadyTag string, writerTermination time.Durati
     operator: NotIn
     values: [%s]
 `, writerKey, writerValues)
-	out, err := kustomize.Overlay(filepath.Join(stageDir, "fast"), types.Kustomization{
+	out, err := kustomize.Overlay(filepath.Join(opts.KwokStages, "fast"), types.Kustomization{
 		Patches: []types.Patch{
-			{Patch: patch, Target: &types.Selector{ResId: resID("Stage", "pod-ready")}},
+			{Patch: notTag(opts.UnreadyTag), Target: &types.Selector{ResId: resID("Stage", "pod-ready")}},
+			{Patch: notTag(opts.FailTag), Target: &types.Selector{ResId: resID("Stage", "pod-complete")}},
 			{Patch: notWriters, Target: &types.Selector{ResId: resID("Stage", "pod-delete")}},
 		},
 	})
 	if err != nil {
 		return "", err
 	}
-	out = append(out, fmt.Sprintf(writerDelete, writerKey, writerValues, writerTermination.Milliseconds())...)
+	out = append(out, fmt.Sprintf(podFail, imageTagKey, opts.FailTag, "simulated failure: the image tag is "+opts.FailTag)...)
+	out = append(out, fmt.Sprintf(writerDelete, writerKey, writerValues, max(opts.WriterTermination, 0).Milliseconds())...)
 	path := filepath.Join(dir, "kwok-stages.yaml")
 	return path, os.WriteFile(path, out, 0o600)
 }
+
+// imageTagKey selects the tag of a pod's first image, as a kwok selector key.
+const imageTagKey = `'.spec.containers.[0].image | split(":") | last'`
+
+// podFail fails running Job pods whose first image has the given tag, where
+// kwok's pod-complete would have them succeed: the same containerStatuses,
+// terminated with exit code 1 and a termination message instead.
+const podFail = `---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-fail
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: DoesNotExist
+    - key: '.status.phase'
+      operator: In
+      values: [Running]
+    - key: '.metadata.ownerReferences.[].kind'
+      operator: In
+      values: [Job]
+    - key: %s
+      operator: In
+      values: [%q]
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          terminated:
+            exitCode: 1
+            finishedAt: {{ $now | Quote }}
+            message: %q
+            reason: Error
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+      phase: Failed
+`
 
 // The label of cron and consumer pods, as a kwok selector key and values.
 const (
