@@ -25,6 +25,9 @@ type decision struct {
 	sw specs.Switch
 	// switched is true when this decision records a switch.
 	switched bool
+	// checksSkipped is true when the checks of the pending switch were
+	// skipped (v1alpha1.AnnotationSkipChecks): no window follows it.
+	checksSkipped bool
 	// need is the live slot's size per served component, which a switch
 	// target must reach before traffic moves (rule 9).
 	need      map[specs.Component]int32
@@ -48,7 +51,6 @@ func Decide(in Input) Plan {
 		plan:    Plan{Slots: map[v1alpha1.Color]*SlotPlan{}},
 	}
 	d.st.ObservedGeneration = d.r.Generation
-	d.retryChecks()
 	d.decideActive()
 	d.decideChecks()
 	for _, c := range v1alpha1.Colors {
@@ -134,6 +136,7 @@ func (d *decision) decideActive() {
 			d.startChecks()
 		}
 	}
+	d.retryChecks()
 	d.switchBack()
 	if d.active == d.desired {
 		d.st.SwitchStartTime = nil

@@ -42,6 +42,7 @@ func (d *decision) verified(c v1alpha1.Color) (ok bool, why string, failed bool)
 		return true, "", false
 	}
 	if d.skipAsked(d.st.SwitchStartTime) {
+		d.checksSkipped = true
 		if !ss.Verified {
 			d.event(false, EventChecksSkipped, "Skipped the checks of %s (%s) for the switch to it, as asked (%s)",
 				c, versionString(&version), v1alpha1.AnnotationSkipChecks)
@@ -71,9 +72,10 @@ func (d *decision) verified(c v1alpha1.Color) (ok bool, why string, failed bool)
 	return false, "checking " + string(c) + " over HTTP", false
 }
 
-// commandPassed runs spec.verification.command as a Job for the check c of
-// the switch at (started, for a check before it), and tells whether it
-// passed; a failure is recorded in the status.
+// commandPassed runs spec.verification.command as a Job for the check c,
+// named after at: for a check before a switch, when the switch started; for
+// one after it, when its window ends (a retry starts a new window). It
+// tells whether the command passed; a failure is recorded in the status.
 func (d *decision) commandPassed(c Check, at *metav1.Time) (bool, string) {
 	var t time.Time
 	if at != nil {
@@ -89,6 +91,9 @@ func (d *decision) commandPassed(c Check, at *metav1.Time) (bool, string) {
 		return false, "its checks failed"
 	}
 	d.plan.Jobs = append(d.plan.Jobs, JobPlan{Component: specs.Verification, Color: c.Color, Version: c.Version, At: t, After: c.After})
+	if d.in.Jobs[name] == JobAbsent {
+		return false, "starting command Job " + name
+	}
 	return false, "command Job " + name + " is running"
 }
 
@@ -150,7 +155,7 @@ func (d *decision) retryChecks() {
 // recorded, unless the checks of that switch were skipped.
 func (d *decision) startChecks() {
 	d.st.ChecksUntil = nil
-	if v := d.r.Spec.Verification; v != nil && v.CheckWindow() > 0 && !d.skipAsked(d.r.Status.SwitchStartTime) {
+	if v := d.r.Spec.Verification; v != nil && v.CheckWindow() > 0 && !d.checksSkipped {
 		t := ceil(d.now.Add(v.CheckWindow()))
 		d.st.ChecksUntil = &t
 	}
@@ -176,7 +181,7 @@ func (d *decision) decideChecks() {
 	d.wakeAt(until.Time)
 	c := Check{Color: d.active, Version: *d.r.Spec.Slot(d.active), After: true}
 	if len(v.Command) > 0 {
-		if _, _ = d.commandPassed(c, d.st.LastSwitchTime); ss.VerificationFailure != "" {
+		if _, _ = d.commandPassed(c, d.st.ChecksUntil); ss.VerificationFailure != "" {
 			d.st.ChecksUntil = nil
 			d.wakeAt(d.now) // switch back at once
 			return

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
@@ -372,5 +373,31 @@ func TestMigrationOutputIsRecorded(t *testing.T) {
 		if !hasEvent(p.Events, EventMigrated) || p.Active != grn {
 			t.Errorf("events %+v, active %s", p.Events, p.Active)
 		}
+	}
+}
+
+func TestRetryChecksOfTheLiveSlotStartsANewWindow(t *testing.T) {
+	s := newShop(t, &v1alpha1.VerificationSpec{Command: []string{"bin/smoke-test"}, SwitchBack: ptr.To(false)})
+	s.rel.Spec.ActiveColor = grn
+	_, before := verificationJob(t, s.rel, s.decide())
+	s.jobs[before] = JobSucceeded
+	s.decide()
+	_, after := verificationJob(t, s.rel, s.decide())
+	s.jobs[after] = JobFailed
+	s.decide()
+	p := s.decide()
+	if p.Active != grn || p.Status.ChecksUntil != nil || cond(p, v1alpha1.ConditionDegraded).Reason != ReasonVerificationFailed {
+		t.Fatalf("switchBack false: active %s, window %v, %+v", p.Active, p.Status.ChecksUntil, p.Status.Conditions)
+	}
+	s.now = s.now.Add(time.Minute)
+	s.rel.Annotations = map[string]string{v1alpha1.AnnotationRetryChecks: s.now.Format(time.RFC3339)}
+	p = s.decide()
+	_, again := verificationJob(t, s.rel, p)
+	if p.Status.ChecksUntil == nil || again == after || p.Status.Green.VerificationFailure != "" {
+		t.Fatalf("no new window: %v, job %s (was %s), %+v", p.Status.ChecksUntil, again, after, p.Status.Green)
+	}
+	s.jobs[again] = JobSucceeded
+	if p = s.decide(); cond(p, v1alpha1.ConditionDegraded).Status != metav1.ConditionFalse {
+		t.Errorf("still degraded after the retry passed: %+v", cond(p, v1alpha1.ConditionDegraded))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,9 +76,17 @@ func (r *MagentoReleaseReconciler) runCheck(ctx context.Context, rel *v1alpha1.M
 	return bluegreen.Checked(&plan.Status, c, res, now), res.Inconclusive
 }
 
+// checkParallelism is how many web pods a round checks at once: a round
+// takes as long as the slowest pod's checks, not the sum over the pods, so
+// a slot of unanswering pods holds a worker for len(checks) × checkTimeout
+// at most.
+const checkParallelism = 8
+
 // check runs a round of spec.verification's HTTP checks against every ready
 // web pod of the slot, straight to the pods: the slot's own nginx and
-// php-fpm answer, whichever slot the Services select.
+// php-fpm answer, whichever slot the Services select. The failure reported
+// is the first pod's, in name order, so a round reads the same however the
+// answers race.
 func (r *MagentoReleaseReconciler) check(ctx context.Context, rel *v1alpha1.MagentoRelease, c bluegreen.Check) bluegreen.CheckResult {
 	pods := &corev1.PodList{}
 	if err := r.APIReader.List(ctx, pods, client.InNamespace(rel.Namespace), client.MatchingLabels{
@@ -85,23 +94,40 @@ func (r *MagentoReleaseReconciler) check(ctx context.Context, rel *v1alpha1.Mage
 	}); err != nil {
 		return bluegreen.CheckResult{Inconclusive: true, Failure: err.Error()}
 	}
-	checks := rel.Spec.Verification.HTTPChecks()
-	checked := 0
+	var ready []*corev1.Pod
 	for i := range pods.Items {
 		p := &pods.Items[i]
 		// The slot passed the readiness gate: its ready pods run its version.
-		if !podReady(p) || p.Status.PodIP == "" || p.DeletionTimestamp != nil {
-			continue
-		}
-		checked++
-		for _, hc := range checks {
-			if err := sendCheck(ctx, p, rel, hc); err != nil {
-				return bluegreen.CheckResult{Failure: fmt.Sprintf("GET %s on pod %s: %v", hc.Path, p.Name, err)}
-			}
+		if podReady(p) && p.Status.PodIP != "" && p.DeletionTimestamp == nil {
+			ready = append(ready, p)
 		}
 	}
-	if checked == 0 {
+	if len(ready) == 0 {
 		return bluegreen.CheckResult{Inconclusive: true, Failure: "no ready web pod of " + string(c.Color) + " to check"}
+	}
+	sort.Slice(ready, func(i, j int) bool { return ready[i].Name < ready[j].Name })
+	checks := rel.Spec.Verification.HTTPChecks()
+	failures := make([]string, len(ready))
+	sem := make(chan struct{}, checkParallelism)
+	var wg sync.WaitGroup
+	for i, p := range ready {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			for _, hc := range checks {
+				if err := sendCheck(ctx, p, rel, hc); err != nil {
+					failures[i] = fmt.Sprintf("GET %s on pod %s: %v", hc.Path, p.Name, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, f := range failures {
+		if f != "" {
+			return bluegreen.CheckResult{Failure: f}
+		}
 	}
 	return bluegreen.CheckResult{}
 }

@@ -95,10 +95,11 @@ func PostSwitchJobName(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version
 }
 
 // VerificationJobName is <name>-verify-<color>-<hash>, the hash of the slot
-// version, whether the run is after the switch, and the time of the switch:
-// for a run before it, when the pending switch started
-// (status.switchStartTime); for a run after it, the switch recorded on the
-// Services. One name per switch, so every switch to a slot checks it again.
+// version, whether the run is after the switch, and a time: for a run
+// before the switch, when the pending switch started
+// (status.switchStartTime); for a run after it, when its window of checks
+// ends (status.checksUntil). One name per switch and per retry, so every
+// switch to a slot checks it again.
 func VerificationJobName(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1alpha1.Slot, at time.Time, after bool) string {
 	when := "before"
 	if after {
