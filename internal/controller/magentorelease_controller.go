@@ -125,6 +125,7 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.writeStatus(ctx, rel, plan.Status); err != nil {
 		return ctrl.Result{}, ignoreConflict(ctx, err)
 	}
+	r.countCheckFailures(decided, &plan.Status)
 	switched := decided.Status.ActiveColor != "" && decided.Status.ActiveColor != plan.Status.ActiveColor
 	r.Metrics.Observe(rel, plan.Status, switched, begin)
 	r.record(ctx, decided, events...)

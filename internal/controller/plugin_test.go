@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -111,5 +113,85 @@ var _ = Describe("kubectl magento", func() {
 		Eventually(func() int32 { return replicas(deployment(rel, specs.Web, v1alpha1.Green)) }, timeout, interval).Should(BeZero())
 		Eventually(func() any { return get(rel).Status.Green.State }, timeout, interval).Should(Equal(v1alpha1.SlotScaledDown))
 		Expect(servicesColor(rel)).To(Equal("blue"))
+	})
+
+	It("shows failed checks, retries them and skips them", func() {
+		By("refusing what there is nothing to do for")
+		code, _, stderr := run("retry-checks", "shop")
+		Expect(code).To(Equal(plugin.ExitError))
+		Expect(stderr).To(ContainSubstring("shop has no failed checks to retry"))
+		code, _, stderr = run("skip-checks", "shop")
+		Expect(code).To(Equal(plugin.ExitError))
+		Expect(stderr).To(ContainSubstring("spec.verification is not set"))
+
+		change(rel, func(r *v1alpha1.MagentoRelease) {
+			r.Spec.Verification = &v1alpha1.VerificationSpec{Command: []string{"bin/smoke-test"}}
+			r.Spec.Green = &v1alpha1.Slot{Tag: "main-2"}
+		})
+		rollOutSlot(rel, v1alpha1.Green)
+		settle(rel)
+		code, out, _ := run("status", "shop")
+		Expect(code).To(Equal(0))
+		Expect(out).To(MatchRegexp(`green\s+main-2\s+main-2\s+Preview\s+true\s+false\s+false\s+false\s+in \d+`))
+		code, _, stderr = run("skip-checks", "shop")
+		Expect(code).To(Equal(plugin.ExitError))
+		Expect(stderr).To(ContainSubstring("nothing to skip"))
+
+		By("a switch to green whose command fails")
+		code, _, stderr = run("switch", "shop", "--to", "green")
+		Expect(code).To(Equal(0), stderr)
+		Eventually(func() []string { return jobNames(rel, specs.Verification) }, timeout, interval).Should(HaveLen(1))
+		first := jobNames(rel, specs.Verification)[0]
+		jobPod(rel, first, 3, "checkout: no products in category 4\n")
+		finishJob(rel, first, false)
+		Eventually(func() *metav1.Time { return get(rel).Status.Green.VerificationFailedTime }, timeout, interval).ShouldNot(BeNil())
+		code, out, _ = run("status", "shop")
+		Expect(code).To(Equal(0))
+		GinkgoWriter.Printf("status after the failed check:\n%s\n", out)
+		Expect(out).To(ContainSubstring("Traffic:  blue (switching to green)"))
+		Expect(out).To(ContainSubstring("green failed its checks: command Job " + first + " failed: exit 3: checkout: no products in category 4"))
+
+		By("retry-checks")
+		code, out, stderr = run("retry-checks", "shop")
+		Expect(code).To(Equal(0), stderr)
+		Expect(out).To(ContainSubstring("checking green (main-2) again: the switch to it starts again"))
+		Expect(get(rel).Annotations).To(HaveKeyWithValue(v1alpha1.AnnotationRetryChecks, fakeClock.Now().UTC().Format(time.RFC3339)))
+		Eventually(func() []string { return jobNames(rel, specs.Verification) }, timeout, interval).Should(HaveLen(2))
+		Eventually(func() []string { return eventReasons(rel) }, timeout, interval).Should(ContainElement("RetryingChecks"))
+
+		By("skip-checks while the command runs again")
+		code, out, stderr = run("skip-checks", "shop")
+		Expect(code).To(Equal(0), stderr)
+		Expect(out).To(ContainSubstring("skipping the checks of the pending switch to green"))
+		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
+		Eventually(func() []string { return eventReasons(rel) }, timeout, interval).Should(ContainElement("ChecksSkipped"))
+		Expect(get(rel).Status.ChecksUntil).To(BeNil(), "a window of checks after a skipped switch")
+		settle(rel)
+
+		By("the window of checks after a switch, shown and skipped")
+		fakeClock.Step(time.Minute) // past the skip asked above
+		code, _, stderr = run("switch", "shop", "--to", "blue")
+		Expect(code).To(Equal(0), stderr)
+		var blue string
+		Eventually(func() string {
+			for _, name := range jobNames(rel, specs.Verification) {
+				if strings.HasPrefix(name, rel.Name+"-verify-blue-") {
+					blue = name
+				}
+			}
+			return blue
+		}, timeout, interval).ShouldNot(BeEmpty())
+		finishJob(rel, blue, true)
+		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("blue"))
+		Eventually(func() *metav1.Time { return get(rel).Status.ChecksUntil }, timeout, interval).ShouldNot(BeNil())
+		code, out, _ = run("status", "shop")
+		Expect(code).To(Equal(0))
+		GinkgoWriter.Printf("status in the window:\n%s\n", out)
+		Expect(out).To(MatchRegexp(`Checks:   after the switch to blue until \S+ \(5m0s left\)`))
+		Expect(out).To(MatchRegexp(`blue\s+main-1\s+main-1\s+Active\s+true\s+false\s+true\s+true\s+-`))
+		code, out, stderr = run("skip-checks", "shop")
+		Expect(code).To(Equal(0), stderr)
+		Expect(out).To(ContainSubstring("skipping the checks after the switch to blue"))
+		Eventually(func() *metav1.Time { return get(rel).Status.ChecksUntil }, timeout, interval).Should(BeNil())
 	})
 })

@@ -67,11 +67,8 @@ func (r *MagentoReleaseReconciler) runCheck(ctx context.Context, rel *v1alpha1.M
 	if c.After {
 		r.checks.set(client.ObjectKeyFromObject(rel), now)
 	}
-	switch {
-	case res.Inconclusive:
+	if res.Inconclusive {
 		logf.FromContext(ctx).Info("checks could not run; trying again", "slot", c.Color, "reason", res.Failure)
-	case res.Failure != "":
-		r.Metrics.CheckFailed(rel, c.Color, c.After)
 	}
 	return bluegreen.Checked(&plan.Status, c, res, now), res.Inconclusive
 }
@@ -176,6 +173,19 @@ func excerpt(body []byte) string {
 		return ""
 	}
 	return ": " + s
+}
+
+// countCheckFailures counts the check failures the status records anew,
+// HTTP rounds and command Jobs alike: a failure of the slot that served is
+// one after the switch to it.
+func (r *MagentoReleaseReconciler) countCheckFailures(rel *v1alpha1.MagentoRelease, st *v1alpha1.MagentoReleaseStatus) {
+	for _, c := range v1alpha1.Colors {
+		now, was := st.SlotStatus(c), rel.Status.SlotStatus(c)
+		if now == nil || now.VerificationFailedTime == nil || (was != nil && was.VerificationFailedTime.Equal(now.VerificationFailedTime)) {
+			continue
+		}
+		r.Metrics.CheckFailed(rel, c, rel.Status.ActiveColor == c)
+	}
 }
 
 func podReady(p *corev1.Pod) bool {

@@ -139,6 +139,7 @@ var _ = Describe("Verification", func() {
 		Expect(servicesColor(rel)).To(Equal("blue"))
 		Expect(requests.Load()).To(BeZero(), "the HTTP checks ran although the command failed")
 		Expect(get(rel).Status.Green.VerificationFailedTime).NotTo(BeNil())
+		Expect(checkFailures(rel, "before")).To(Equal(1.0), "a failed command counts as a failed check")
 
 		By("retrying: the annotation kubectl magento retry-checks sets")
 		change(rel, func(r *v1alpha1.MagentoRelease) {

@@ -1,6 +1,6 @@
 // Package plugin is kubectl-magento, the kubectl plugin for MagentoReleases:
-// status, deploy, switch, rollback and scale-down-idle, with exit codes CI
-// jobs can branch on.
+// status, deploy, switch, rollback, scale-down-idle, retry-checks and
+// skip-checks, with exit codes CI jobs can branch on.
 package plugin
 
 import (
@@ -76,7 +76,8 @@ func NewCommandWithClock(streams genericiooptions.IOStreams, now func() time.Tim
 		SilenceErrors: true,
 	}
 	o.flags.AddFlags(root.PersistentFlags())
-	root.AddCommand(o.statusCommand(), o.deployCommand(), o.switchCommand(), o.rollbackCommand(), o.scaleDownCommand())
+	root.AddCommand(o.statusCommand(), o.deployCommand(), o.switchCommand(), o.rollbackCommand(), o.scaleDownCommand(),
+		o.retryChecksCommand(), o.skipChecksCommand())
 	return root
 }
 
@@ -133,7 +134,7 @@ func patch(ctx context.Context, c client.Client, r *v1alpha1.MagentoRelease, mut
 func (o *options) statusCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "status RELEASE",
-		Short: "Show slots, tags, readiness, where traffic goes and when the idle slot scales down",
+		Short: "Show slots, tags, readiness, checks, where traffic goes and when the idle slot scales down",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, r, err := o.release(cmd.Context(), args[0])
@@ -156,7 +157,7 @@ func (o *options) printStatus(r *v1alpha1.MagentoRelease) {
 	}
 	fmt.Fprintf(out, "\nPreview:  %s\n\n", orNone(string(st.PreviewColor)))
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "SLOT\tSPEC TAG\tRUNNING TAG\tSTATE\tREADY\tOUTDATED\tMIGRATED\tIDLE SCALE-DOWN")
+	fmt.Fprintln(w, "SLOT\tSPEC TAG\tRUNNING TAG\tSTATE\tREADY\tOUTDATED\tMIGRATED\tVERIFIED\tIDLE SCALE-DOWN")
 	for _, c := range v1alpha1.Colors {
 		spec, s := r.Spec.Slot(c), st.SlotStatus(c)
 		if spec == nil && s == nil {
@@ -169,10 +170,20 @@ func (o *options) printStatus(r *v1alpha1.MagentoRelease) {
 		if s == nil {
 			s = &v1alpha1.SlotStatus{}
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%t\t%t\t%t\t%s\n", c, specTag, orNone(s.Tag), orNone(string(s.State)), s.Ready, s.Outdated,
-			s.Migrated, o.scaleDownIn(s))
+		verified := "-"
+		if r.Spec.Verification != nil {
+			verified = fmt.Sprint(s.Verified)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%t\t%t\t%t\t%s\t%s\n", c, specTag, orNone(s.Tag), orNone(string(s.State)), s.Ready, s.Outdated,
+			s.Migrated, verified, o.scaleDownIn(s))
 	}
 	_ = w.Flush()
+	if lines := o.checkLines(r); len(lines) > 0 {
+		fmt.Fprintln(out)
+		for _, l := range lines {
+			fmt.Fprintln(out, l)
+		}
+	}
 	fmt.Fprintln(out)
 	for _, t := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionProgressing, v1alpha1.ConditionDegraded} {
 		if c := meta.FindStatusCondition(st.Conditions, t); c != nil {
@@ -374,7 +385,7 @@ func (o *options) scaleDownCommand() *cobra.Command {
 				return err
 			}
 			var idle v1alpha1.Color
-			now := o.now().UTC().Format(time.RFC3339)
+			now := o.now()
 			if err := patch(cmd.Context(), c, r, func(r *v1alpha1.MagentoRelease) error {
 				if idle, err = idleColor(r); err != nil {
 					return err
@@ -382,10 +393,7 @@ func (o *options) scaleDownCommand() *cobra.Command {
 				if r.Spec.Slot(idle) == nil {
 					return fmt.Errorf("%s has no idle slot", r.Name)
 				}
-				if r.Annotations == nil {
-					r.Annotations = map[string]string{}
-				}
-				r.Annotations[v1alpha1.AnnotationScaleDownIdle] = now
+				setAnnotation(r, v1alpha1.AnnotationScaleDownIdle, now)
 				return nil
 			}); err != nil {
 				return err
