@@ -181,9 +181,11 @@ func (d *decision) decideChecks() {
 	d.wakeAt(until.Time)
 	c := Check{Color: d.active, Version: *d.r.Spec.Slot(d.active), After: true}
 	if len(v.Command) > 0 {
-		if _, _ = d.commandPassed(c, d.st.ChecksUntil); ss.VerificationFailure != "" {
+		d.commandPassed(c, d.st.ChecksUntil)
+		if ss.VerificationFailure != "" {
+			// The status records the failure; the next pass switches back.
 			d.st.ChecksUntil = nil
-			d.wakeAt(d.now) // switch back at once
+			d.wakeAt(d.now.Add(time.Second))
 			return
 		}
 	}
