@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -44,6 +45,7 @@ func main() {
 		burst           int
 		concurrency     int
 		syncPeriod      time.Duration
+		pprofAddr       string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
@@ -60,12 +62,18 @@ func main() {
 	flag.IntVar(&burst, "kube-api-burst", 400, "Burst of requests above --kube-api-qps.")
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", 4, "Releases reconciled at once.")
 	flag.DurationVar(&syncPeriod, "sync-period", 10*time.Hour, "How often every release is reconciled again without a change.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "",
+		"Address Go's pprof endpoints bind to, e.g. 127.0.0.1:6060; empty disables them.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine) // --zap-log-level sets the log level
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+	if limit, ok := memoryLimit(os.Getenv); ok {
+		debug.SetMemoryLimit(limit)
+		log.Info("Go memory limit set from the container's", "bytes", limit)
+	}
 
 	var tlsOpts []func(*tls.Config)
 	if !enableHTTP2 {
@@ -99,6 +107,7 @@ func main() {
 		LeaderElectionID:       "magento-operator.magento.ops.dev",
 		Cache:                  cacheOpts,
 		Controller:             ctrlconfig.Controller{MaxConcurrentReconciles: concurrency},
+		PprofBindAddress:       pprofAddr,
 	})
 	if err != nil {
 		log.Error(err, "unable to create the manager")

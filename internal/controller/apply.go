@@ -61,28 +61,33 @@ func (a *applier) problem(reason string, serving bool, format string, args ...an
 // maxProblemLength keeps a condition readable when the server explains at length.
 const maxProblemLength = 1000
 
-// traffic points <name>, <name>-php-fpm and <name>-preview where the plan
-// says, first and at once: nothing else a reconcile writes may delay
-// traffic, and a slot deleted in the same pass is no longer selected.
+// traffic points <name> and <name>-php-fpm where the plan says, first and
+// at once, both writes in flight together: nothing else a reconcile writes
+// may delay traffic, not even the preview Service.
 func (a *applier) traffic(ctx context.Context, k *children, plan bluegreen.Plan) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for _, comp := range specs.Served {
 		want := specs.ActiveService(a.rel, comp, plan.Switch)
 		g.Go(func() error { return ensure(gctx, a, k.services[want.Name], want, syncService, true) })
 	}
-	preview := specs.PreviewServiceName(a.rel)
-	g.Go(func() error {
-		if plan.Preview == "" {
-			return a.remove(gctx, k.services[preview])
-		}
-		return ensure(gctx, a, k.services[preview], specs.PreviewService(a.rel, plan.Preview), syncService, false)
-	})
 	return g.Wait()
 }
 
-// rest makes the slots, Jobs and Ingress what the plan says. Every write is
-// guarded: an object that already is as wanted is not written (rule 8).
+// rest makes the preview Service, the slots, Jobs and Ingress what the plan
+// says. The preview goes first: a slot deleted in the same pass is no
+// longer selected. Every write is guarded: an object that already is as
+// wanted is not written (rule 8).
 func (a *applier) rest(ctx context.Context, k *children, plan bluegreen.Plan) error {
+	preview := specs.PreviewServiceName(a.rel)
+	var err error
+	if plan.Preview == "" {
+		err = a.remove(ctx, k.services[preview])
+	} else {
+		err = ensure(ctx, a, k.services[preview], specs.PreviewService(a.rel, plan.Preview), syncService, false)
+	}
+	if err != nil {
+		return err
+	}
 	for _, color := range v1alpha1.Colors {
 		if err := a.slot(ctx, k, color, plan.Slots[color], color == plan.Active); err != nil {
 			return err

@@ -127,7 +127,7 @@ func TestApplyWrites(t *testing.T) {
 			live: converged,
 			plan: blueOnly(false),
 		},
-		"a switch moves both Services and their record, and nothing else before them": {
+		"a switch moves both Services and their record, and nothing else before them, not even the preview": {
 			live: withGreen,
 			plan: bluegreen.Plan{Active: v1alpha1.Green, Preview: v1alpha1.Blue,
 				Switch: specs.Switch{Color: v1alpha1.Green, Time: fakeClock.Now()},
@@ -135,8 +135,8 @@ func TestApplyWrites(t *testing.T) {
 					v1alpha1.Blue:  {Version: v1, Replicas: idle, Running: true},
 					v1alpha1.Green: {Version: v1, Replicas: idle, Running: true},
 				}},
-			traffic: []string{"update Service shop", "update Service shop-php-fpm", "update Service shop-preview"},
-			rest:    []string{"patch Deployment shop-cron-blue", "patch Deployment shop-consumer-blue"},
+			traffic: []string{"update Service shop", "update Service shop-php-fpm"},
+			rest:    []string{"update Service shop-preview", "patch Deployment shop-cron-blue", "patch Deployment shop-consumer-blue"},
 		},
 		"a deploy the API server refuses writes none of the slot's Deployments": {
 			live: withGreen,
@@ -179,7 +179,7 @@ func TestApplyWrites(t *testing.T) {
 			live:     append(slices.Clone(withGreen[:len(withGreen)-1]), foreign(specs.PreviewService(rel, v1alpha1.Green), "shop-preview")),
 			hidden:   []string{"shop-preview"},
 			plan:     both(false),
-			traffic:  []string{"create Service shop-preview"},
+			rest:     []string{"create Service shop-preview"},
 			problems: []string{"NameConflict: Service shop-preview already exists and it belongs to MagentoRelease shop-preview"},
 		},
 		"a user's own Service in the way of the serving one is reported as such": {

@@ -40,6 +40,11 @@ func (r *MagentoReleaseReconciler) observe(ctx context.Context, rel *v1alpha1.Ma
 	opts := []client.ListOption{
 		client.InNamespace(rel.Namespace),
 		client.MatchingLabels{specs.LabelInstance: rel.Name, specs.LabelManagedBy: specs.ManagedBy},
+		// The cache's own objects, not copies: every pass reads all of a
+		// release's children, and copying them was most of what a pass
+		// allocated. Nothing may change them: a write starts from a
+		// DeepCopy (ensure, deploymentWrites, startJob).
+		client.UnsafeDisableDeepCopy,
 	}
 	k := &children{}
 	var err error

@@ -86,7 +86,7 @@ func (k *children) observePods(ctx context.Context, c client.Reader, rel *v1alph
 	list := &metav1.PartialObjectMetadataList{}
 	list.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
 	if err := c.List(ctx, list, client.InNamespace(rel.Namespace),
-		client.MatchingLabels{specs.LabelInstance: rel.Name, specs.LabelManagedBy: specs.ManagedBy}); err != nil {
+		client.MatchingLabels{specs.LabelInstance: rel.Name, specs.LabelManagedBy: specs.ManagedBy}, client.UnsafeDisableDeepCopy); err != nil {
 		return err
 	}
 	k.pods = map[string]int32{}

@@ -97,8 +97,13 @@ func RenderedVersion(d *appsv1.Deployment) v1alpha1.Slot {
 	}
 }
 
-// strategy surges web and php-fpm so capacity never drops during a rollout,
-// and recreates cron and consumers so two never run at once.
+// strategy rolls web and php-fpm out at full size at once: all new pods
+// start together (maxSurge 100%) and no old pod stops before they are
+// available (maxUnavailable 0). Only a slot that serves no traffic is ever
+// rolled out (rule 4: the live slot's template is frozen), so a deploy
+// takes as long as one pod's start, not one per surge step; capacity never
+// drops, and for that while the slot runs twice its pods. Cron and
+// consumers are recreated so two never run at once.
 func strategy(c Component) appsv1.DeploymentStrategy {
 	if c == Cron || c == Consumer {
 		return appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
@@ -107,7 +112,7 @@ func strategy(c Component) appsv1.DeploymentStrategy {
 		Type: appsv1.RollingUpdateDeploymentStrategyType,
 		RollingUpdate: &appsv1.RollingUpdateDeployment{
 			MaxUnavailable: ptr.To(intstr.FromInt32(0)),
-			MaxSurge:       ptr.To(intstr.FromString("25%")),
+			MaxSurge:       ptr.To(intstr.FromString("100%")),
 		},
 	}
 }

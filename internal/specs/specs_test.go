@@ -90,6 +90,13 @@ func TestDeployments(t *testing.T) {
 			if *d.Spec.Replicas != 3 || d.Spec.Strategy.Type != tc.strategy {
 				t.Errorf("replicas %d, strategy %s", *d.Spec.Replicas, d.Spec.Strategy.Type)
 			}
+			// A deploy (only ever of a slot that serves no traffic) starts
+			// every new pod at once, and stops no old one before they are
+			// available.
+			if ru := d.Spec.Strategy.RollingUpdate; tc.strategy == appsv1.RollingUpdateDeploymentStrategyType &&
+				(ru == nil || ru.MaxSurge.String() != "100%" || ru.MaxUnavailable.IntValue() != 0) {
+				t.Errorf("rolling update %+v, want maxSurge 100%%, maxUnavailable 0", ru)
+			}
 			if got := RenderedVersion(d); got != v {
 				t.Errorf("rendered version %v", got)
 			}

@@ -52,6 +52,11 @@ type Options struct {
 	// (--feature-gates), e.g. {"DeploymentReplicaSetTerminatingReplicas": false}
 	// to behave like a cluster older than Kubernetes 1.35.
 	FeatureGates map[string]bool
+	// ControllerQPS, when set, is kube-controller-manager's --kube-api-qps
+	// (its burst half as much again, as by default); default 20, its own.
+	// A benchmark raises it so as not to measure the controller-manager's
+	// client throttle instead of what it times.
+	ControllerQPS int
 	// WriterTermination is how long deleted cron and consumer pods stay
 	// terminating before kwok removes them (other pods go at once), so that
 	// a terminating pod really lingers. Default 5s; negative: at once.
@@ -187,6 +192,10 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 // startControllers starts the controller-manager, the scheduler and kwok.
 func (c *Cluster) startControllers(opts Options, kubeconfigs map[string]string, stages string, kwokPort int) error {
 	file := func(name string) string { return filepath.Join(c.Dir, name) }
+	qps := 20 // kube-controller-manager's default
+	if opts.ControllerQPS > 0 {
+		qps = opts.ControllerQPS
+	}
 	if err := c.run("kube-controller-manager", filepath.Join(opts.KubeDir, "kube-controller-manager"),
 		"--kubeconfig="+kubeconfigs["controller-manager"],
 		"--authentication-kubeconfig="+kubeconfigs["controller-manager"],
@@ -198,6 +207,7 @@ func (c *Cluster) startControllers(opts Options, kubeconfigs map[string]string, 
 		"--controllers=*",
 		"--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10",
 		featureGates(opts.FeatureGates),
+		"--kube-api-qps="+strconv.Itoa(qps), "--kube-api-burst="+strconv.Itoa(qps*3/2),
 	); err != nil {
 		return err
 	}

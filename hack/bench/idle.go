@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/test/simcluster"
+)
+
+// idleReplicas is the size of web and php-fpm in the idle-deploy runs.
+const idleReplicas = 3
+
+// idleControllerQPS is kube-controller-manager's client rate in the
+// idle-deploy runs. At its default of 20 (burst 30) a rollout is paced by
+// that throttle — every pod, ReplicaSet, status write and Event is one
+// request — and the runs would time the controller-manager's bucket, for
+// the deploys and the floor alike.
+const idleControllerQPS = 500
+
+// idleDeploys times new tags deployed to the idle slot on the simulated
+// cluster, where the real Deployment controller rolls them out (kwok's pods
+// are ready once bound), beside its floor: the Deployment controller
+// rolling out a fresh Deployment of the same size in the same cluster.
+func (b *bench) idleDeploys(manager string, n int) error {
+	opts, err := simcluster.DefaultOptions()
+	if err != nil {
+		return err
+	}
+	opts.ControllerQPS = idleControllerQPS
+	cluster, err := simcluster.Start(b.ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = cluster.Stop() }()
+	if err := cluster.InstallCRDs(b.ctx); err != nil {
+		return err
+	}
+	op := cluster.NewOperator(manager)
+	if err := op.Start(); err != nil {
+		return err
+	}
+	defer op.Stop()
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1alpha1.AddToScheme(scheme)
+	cfg := rest.CopyConfig(cluster.Config)
+	cfg.QPS = -1 // unthrottled: client-go's default of 5 per second would be what the polls measure
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return err
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "idle"}}
+	if err := c.Create(b.ctx, ns); err != nil {
+		return err
+	}
+	if err := cluster.WaitForServiceAccount(b.ctx, ns.Name); err != nil {
+		return err
+	}
+
+	r := release(ns.Name, "shop")
+	r.Spec.Web.Replicas, r.Spec.PHPFPM.Replicas = ptr.To[int32](idleReplicas), ptr.To[int32](idleReplicas)
+	r.Spec.Pod = v1alpha1.PodSettings{Tolerations: simcluster.PodTolerations, NodeSelector: simcluster.PodNodeSelector}
+	if err := c.Create(b.ctx, r); err != nil {
+		return err
+	}
+	key := client.ObjectKeyFromObject(r)
+	if _, err := waitRelease(b.ctx, c, key, 2*time.Minute, func(r *v1alpha1.MagentoRelease) bool {
+		return r.Status.Green != nil && r.Status.Green.Ready && r.Status.Blue != nil && r.Status.Blue.Ready
+	}); err != nil {
+		return err
+	}
+	var deploys []time.Duration
+	for i := range n {
+		tag := fmt.Sprintf("main-%d", i+3)
+		start := time.Now()
+		if err := c.Patch(b.ctx, r, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"green":{"tag":"`+tag+`"}}}`))); err != nil {
+			return err
+		}
+		if _, err := waitRelease(b.ctx, c, key, 2*time.Minute, func(r *v1alpha1.MagentoRelease) bool {
+			return r.Status.Green != nil && r.Status.Green.Tag == tag && r.Status.Green.Ready
+		}); err != nil {
+			return err
+		}
+		deploys = append(deploys, time.Since(start)) // from the patch
+	}
+
+	var fresh []time.Duration
+	for i := range n {
+		d := &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("fresh-%d", i), Namespace: ns.Name},
+			Spec: appsv1.DeploymentSpec{
+				Replicas: ptr.To[int32](idleReplicas),
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"fresh": fmt.Sprint(i)}},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"fresh": fmt.Sprint(i)}},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "nginx", Image: "registry.example.com/shop/nginx:main-1"}},
+						Tolerations: simcluster.PodTolerations, NodeSelector: simcluster.PodNodeSelector},
+				},
+			},
+		}
+		start := time.Now()
+		if err := c.Create(b.ctx, d); err != nil {
+			return err
+		}
+		if err := poll(b.ctx, 2*time.Minute, func() (bool, error) {
+			if err := c.Get(b.ctx, client.ObjectKeyFromObject(d), d); err != nil {
+				return false, err
+			}
+			s := d.Status
+			return s.ObservedGeneration >= d.Generation && s.AvailableReplicas == idleReplicas && s.UpdatedReplicas == idleReplicas &&
+				s.Replicas == idleReplicas, nil
+		}); err != nil {
+			return err
+		}
+		fresh = append(fresh, time.Since(start))
+		if err := c.Delete(b.ctx, d); err != nil {
+			return err
+		}
+	}
+	p50, f50 := percentile(deploys, 50), percentile(fresh, 50)
+	b.row(fmt.Sprintf("new tag → idle slot ready, p50 / p90 (%d deploys, %d web + %d php-fpm)", n, idleReplicas, idleReplicas),
+		fmt.Sprintf("%s / %s", ms(p50), ms(percentile(deploys, 90))),
+		fmt.Sprintf("p50 ≤ 1.3× floor (%.2f×)", float64(p50)/float64(f50)))
+	b.row(fmt.Sprintf("floor: the Deployment controller, a fresh Deployment of %d → available, p50 / p90", idleReplicas),
+		fmt.Sprintf("%s / %s", ms(f50), ms(percentile(fresh, 90))), "")
+	return nil
+}
+
+// pollInterval is how often the idle-deploy runs look: fine enough for
+// rollouts of about a second.
+const pollInterval = 10 * time.Millisecond
+
+// waitRelease polls the release until ok holds, and says how long it took.
+func waitRelease(ctx context.Context, c client.Client, key client.ObjectKey, timeout time.Duration,
+	ok func(*v1alpha1.MagentoRelease) bool) (time.Duration, error) {
+	start := time.Now()
+	err := poll(ctx, timeout, func() (bool, error) {
+		r := &v1alpha1.MagentoRelease{}
+		if err := c.Get(ctx, key, r); err != nil {
+			return false, err
+		}
+		return ok(r), nil
+	})
+	return time.Since(start), err
+}
+
+// poll runs done every pollInterval until it says so, fails, or timeout passes.
+func poll(ctx context.Context, timeout time.Duration, done func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		ok, err := done()
+		if err != nil || ok {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pollInterval):
+		}
+	}
+	return fmt.Errorf("not done within %s", timeout)
+}
