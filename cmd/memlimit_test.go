@@ -9,7 +9,8 @@ func TestMemoryLimit(t *testing.T) {
 		want    int64
 		wantSet bool
 	}{
-		{"the container's limit", map[string]string{"MEMORY_LIMIT": "268435456"}, 241591910, true},
+		{"the container's limit less the headroom", map[string]string{"MEMORY_LIMIT": "167772160"}, 117440512, true},
+		{"a small limit: half of it", map[string]string{"MEMORY_LIMIT": "67108864"}, 33554432, true},
 		{"GOMEMLIMIT wins", map[string]string{"MEMORY_LIMIT": "268435456", "GOMEMLIMIT": "100MiB"}, 0, false},
 		{"no limit", map[string]string{}, 0, false},
 		{"not a number", map[string]string{"MEMORY_LIMIT": "256Mi"}, 0, false},
