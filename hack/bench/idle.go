@@ -69,38 +69,65 @@ func (b *bench) idleDeploys(manager string, n int) error {
 	if err := cluster.WaitForServiceAccount(b.ctx, ns.Name); err != nil {
 		return err
 	}
+	deploys, err := b.timeDeploys(c, ns.Name, n)
+	if err != nil {
+		return err
+	}
+	fresh, rolled, err := b.timeFresh(c, ns.Name, n)
+	if err != nil {
+		return err
+	}
+	p50, f50 := percentile(deploys, 50), percentile(fresh, 50)
+	b.row(fmt.Sprintf("new tag → idle slot ready, p50 / p90 (%d deploys, %d web + %d php-fpm)", n, idleReplicas, idleReplicas),
+		fmt.Sprintf("%s / %s", ms(p50), ms(percentile(deploys, 90))),
+		fmt.Sprintf("p50 ≤ 1.3× floor (%.2f×)", float64(p50)/float64(f50)))
+	b.row(fmt.Sprintf("floor: the Deployment controller, a fresh Deployment of %d → available, p50 / p90", idleReplicas),
+		fmt.Sprintf("%s / %s", ms(f50), ms(percentile(fresh, 90))), "")
+	b.row("  the same Deployment rolled to a new image (maxSurge 100%) → available, p50 / p90",
+		fmt.Sprintf("%s / %s", ms(percentile(rolled, 50)), ms(percentile(rolled, 90))), "")
+	return nil
+}
 
-	r := release(ns.Name, "shop")
+// timeDeploys deploys n new tags to the idle slot of a release of
+// idleReplicas web and php-fpm pods, one after the other, and times each
+// from the patch until the status says the slot is ready at the new tag.
+func (b *bench) timeDeploys(c client.Client, ns string, n int) ([]time.Duration, error) {
+	r := release(ns, "shop")
 	r.Spec.Web.Replicas, r.Spec.PHPFPM.Replicas = ptr.To[int32](idleReplicas), ptr.To[int32](idleReplicas)
 	r.Spec.Pod = v1alpha1.PodSettings{Tolerations: simcluster.PodTolerations, NodeSelector: simcluster.PodNodeSelector}
 	if err := c.Create(b.ctx, r); err != nil {
-		return err
+		return nil, err
 	}
 	key := client.ObjectKeyFromObject(r)
-	if _, err := waitRelease(b.ctx, c, key, 2*time.Minute, func(r *v1alpha1.MagentoRelease) bool {
+	if err := waitRelease(b.ctx, c, key, 2*time.Minute, func(r *v1alpha1.MagentoRelease) bool {
 		return r.Status.Green != nil && r.Status.Green.Ready && r.Status.Blue != nil && r.Status.Blue.Ready
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	var deploys []time.Duration
 	for i := range n {
 		tag := fmt.Sprintf("main-%d", i+3)
 		start := time.Now()
 		if err := c.Patch(b.ctx, r, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"green":{"tag":"`+tag+`"}}}`))); err != nil {
-			return err
+			return nil, err
 		}
-		if _, err := waitRelease(b.ctx, c, key, 2*time.Minute, func(r *v1alpha1.MagentoRelease) bool {
+		if err := waitRelease(b.ctx, c, key, 2*time.Minute, func(r *v1alpha1.MagentoRelease) bool {
 			return r.Status.Green != nil && r.Status.Green.Tag == tag && r.Status.Green.Ready
 		}); err != nil {
-			return err
+			return nil, err
 		}
 		deploys = append(deploys, time.Since(start)) // from the patch
 	}
+	return deploys, nil
+}
 
-	var fresh, rolled []time.Duration
+// timeFresh times the floor n times: the Deployment controller rolling out
+// a new Deployment of idleReplicas pods, and then that Deployment rolled to
+// a new image, as a deploy rolls each of web and php-fpm.
+func (b *bench) timeFresh(c client.Client, ns string, n int) (fresh, rolled []time.Duration, err error) {
 	for i := range n {
 		d := &appsv1.Deployment{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("fresh-%d", i), Namespace: ns.Name},
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("fresh-%d", i), Namespace: ns},
 			Spec: appsv1.DeploymentSpec{
 				Replicas: ptr.To[int32](idleReplicas),
 				Strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType, RollingUpdate: &appsv1.RollingUpdateDeployment{
@@ -123,10 +150,10 @@ func (b *bench) idleDeploys(manager string, n int) error {
 		}
 		start := time.Now()
 		if err := c.Create(b.ctx, d); err != nil {
-			return err
+			return nil, nil, err
 		}
 		if err := poll(b.ctx, 2*time.Minute, available); err != nil {
-			return err
+			return nil, nil, err
 		}
 		fresh = append(fresh, time.Since(start))
 		// The same Deployment rolled to a new image, as a deploy rolls
@@ -134,43 +161,33 @@ func (b *bench) idleDeploys(manager string, n int) error {
 		start = time.Now()
 		if err := c.Patch(b.ctx, d, client.RawPatch(types.StrategicMergePatchType,
 			[]byte(`{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"registry.example.com/shop/nginx:main-2"}]}}}}`))); err != nil {
-			return err
+			return nil, nil, err
 		}
 		if err := poll(b.ctx, 2*time.Minute, available); err != nil {
-			return err
+			return nil, nil, err
 		}
 		rolled = append(rolled, time.Since(start))
 		if err := c.Delete(b.ctx, d); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
-	p50, f50 := percentile(deploys, 50), percentile(fresh, 50)
-	b.row(fmt.Sprintf("new tag → idle slot ready, p50 / p90 (%d deploys, %d web + %d php-fpm)", n, idleReplicas, idleReplicas),
-		fmt.Sprintf("%s / %s", ms(p50), ms(percentile(deploys, 90))),
-		fmt.Sprintf("p50 ≤ 1.3× floor (%.2f×)", float64(p50)/float64(f50)))
-	b.row(fmt.Sprintf("floor: the Deployment controller, a fresh Deployment of %d → available, p50 / p90", idleReplicas),
-		fmt.Sprintf("%s / %s", ms(f50), ms(percentile(fresh, 90))), "")
-	b.row("  the same Deployment rolled to a new image (maxSurge 100%) → available, p50 / p90",
-		fmt.Sprintf("%s / %s", ms(percentile(rolled, 50)), ms(percentile(rolled, 90))), "")
-	return nil
+	return fresh, rolled, nil
 }
 
 // pollInterval is how often the idle-deploy runs look: fine enough for
 // rollouts of about a second.
 const pollInterval = 10 * time.Millisecond
 
-// waitRelease polls the release until ok holds, and says how long it took.
+// waitRelease polls the release until ok holds.
 func waitRelease(ctx context.Context, c client.Client, key client.ObjectKey, timeout time.Duration,
-	ok func(*v1alpha1.MagentoRelease) bool) (time.Duration, error) {
-	start := time.Now()
-	err := poll(ctx, timeout, func() (bool, error) {
+	ok func(*v1alpha1.MagentoRelease) bool) error {
+	return poll(ctx, timeout, func() (bool, error) {
 		r := &v1alpha1.MagentoRelease{}
 		if err := c.Get(ctx, key, r); err != nil {
 			return false, err
 		}
 		return ok(r), nil
 	})
-	return time.Since(start), err
 }
 
 // poll runs done every pollInterval until it says so, fails, or timeout passes.

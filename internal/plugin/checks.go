@@ -57,39 +57,57 @@ func setAnnotation(r *v1alpha1.MagentoRelease, key string, t time.Time) {
 	r.Annotations[key] = t.UTC().Format(time.RFC3339)
 }
 
-func (o *options) retryChecksCommand() *cobra.Command {
+// requestCommand is a command that sets one of the release's request
+// annotations (scale-down-idle, retry-checks, skip-checks) to a time. ask
+// reads the release (again after a conflict) and says the time to ask for
+// and what to print once it is set, or why it cannot be asked for.
+func (o *options) requestCommand(use, short, annotation string,
+	ask func(r *v1alpha1.MagentoRelease) (time.Time, []string, error)) *cobra.Command {
 	return &cobra.Command{
-		Use:   "retry-checks RELEASE",
-		Short: "Check a slot whose checks failed again, at the version it runs (when the cause was outside the release)",
+		Use:   use + " RELEASE",
+		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, r, err := o.release(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			var failed []v1alpha1.Color
+			var said []string
 			if err := patch(cmd.Context(), c, r, func(r *v1alpha1.MagentoRelease) error {
-				failed = nil
-				at := o.requestTime()
-				for _, color := range v1alpha1.Colors {
-					if s := r.Status.SlotStatus(color); s != nil && s.VerificationFailure != "" {
-						failed = append(failed, color)
-						// A failure the operator's clock put after ours is
-						// the one asked about: retry it too.
-						if t := s.VerificationFailedTime; t != nil && t.After(at) {
-							at = t.UTC()
-						}
-					}
+				at, lines, err := ask(r)
+				if err != nil {
+					return err
 				}
-				if len(failed) == 0 {
-					return &exitError{ExitError, fmt.Errorf("%s has no failed checks to retry", r.Name)}
-				}
-				setAnnotation(r, v1alpha1.AnnotationRetryChecks, at)
+				said = lines
+				setAnnotation(r, annotation, at)
 				return nil
 			}); err != nil {
 				return err
 			}
-			for _, color := range failed {
+			for _, l := range said {
+				fmt.Fprintln(o.streams.Out, l)
+			}
+			return nil
+		},
+	}
+}
+
+func (o *options) retryChecksCommand() *cobra.Command {
+	return o.requestCommand("retry-checks",
+		"Check a slot whose checks failed again, at the version it runs (when the cause was outside the release)",
+		v1alpha1.AnnotationRetryChecks, func(r *v1alpha1.MagentoRelease) (time.Time, []string, error) {
+			at := o.requestTime()
+			var lines []string
+			for _, color := range v1alpha1.Colors {
+				s := r.Status.SlotStatus(color)
+				if s == nil || s.VerificationFailure == "" {
+					continue
+				}
+				// A failure the operator's clock put after ours is the one
+				// asked about: retry it too.
+				if t := s.VerificationFailedTime; t != nil && t.After(at) {
+					at = t.UTC()
+				}
 				var when string
 				switch {
 				case color == r.Spec.ActiveColor && color != r.Status.ActiveColor:
@@ -99,50 +117,36 @@ func (o *options) retryChecksCommand() *cobra.Command {
 				default:
 					when = "at the next switch to it"
 				}
-				fmt.Fprintf(o.streams.Out, "checking %s (%s) again: %s\n", color, orNone(r.Status.SlotStatus(color).Tag), when)
+				lines = append(lines, fmt.Sprintf("checking %s (%s) again: %s", color, orNone(s.Tag), when))
 			}
-			return nil
-		},
-	}
+			if len(lines) == 0 {
+				return at, nil, &exitError{ExitError, fmt.Errorf("%s has no failed checks to retry", r.Name)}
+			}
+			return at, lines, nil
+		})
 }
 
 func (o *options) skipChecksCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "skip-checks RELEASE",
-		Short: "Let the pending switch go ahead without its checks, or end the checks after the last switch",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, r, err := o.release(cmd.Context(), args[0])
-			if err != nil {
-				return err
+	return o.requestCommand("skip-checks",
+		"Let the pending switch go ahead without its checks, or end the checks after the last switch",
+		v1alpha1.AnnotationSkipChecks, func(r *v1alpha1.MagentoRelease) (time.Time, []string, error) {
+			if r.Spec.Verification == nil {
+				return time.Time{}, nil, &exitError{ExitError, fmt.Errorf("%s has no checks to skip: spec.verification is not set", r.Name)}
 			}
-			var skipped []string
-			if err := patch(cmd.Context(), c, r, func(r *v1alpha1.MagentoRelease) error {
-				skipped = nil
-				if r.Spec.Verification == nil {
-					return &exitError{ExitError, fmt.Errorf("%s has no checks to skip: spec.verification is not set", r.Name)}
-				}
-				st := r.Status
-				if st.ActiveColor != "" && r.Spec.ActiveColor != st.ActiveColor {
-					skipped = append(skipped, fmt.Sprintf("skipping the checks of the pending switch to %s: it goes ahead once %s is ready (and migrated)",
-						r.Spec.ActiveColor, r.Spec.ActiveColor))
-				}
-				if u := st.ChecksUntil; u != nil && u.After(o.now()) {
-					skipped = append(skipped, fmt.Sprintf("skipping the checks after the switch to %s (due until %s)",
-						st.ActiveColor, u.UTC().Format(time.RFC3339)))
-				}
-				if len(skipped) == 0 {
-					return &exitError{ExitError, fmt.Errorf("%s has no pending switch and no checks running after a switch: nothing to skip", r.Name)}
-				}
-				setAnnotation(r, v1alpha1.AnnotationSkipChecks, o.requestTime())
-				return nil
-			}); err != nil {
-				return err
+			var lines []string
+			st := r.Status
+			if st.ActiveColor != "" && r.Spec.ActiveColor != st.ActiveColor {
+				lines = append(lines, fmt.Sprintf("skipping the checks of the pending switch to %s: it goes ahead once %s is ready (and migrated)",
+					r.Spec.ActiveColor, r.Spec.ActiveColor))
 			}
-			for _, s := range skipped {
-				fmt.Fprintln(o.streams.Out, s)
+			if u := st.ChecksUntil; u != nil && u.After(o.now()) {
+				lines = append(lines, fmt.Sprintf("skipping the checks after the switch to %s (due until %s)",
+					st.ActiveColor, u.UTC().Format(time.RFC3339)))
 			}
-			return nil
-		},
-	}
+			if len(lines) == 0 {
+				return time.Time{}, nil, &exitError{ExitError,
+					fmt.Errorf("%s has no pending switch and no checks running after a switch: nothing to skip", r.Name)}
+			}
+			return o.requestTime(), lines, nil
+		})
 }

@@ -375,31 +375,15 @@ func (o *options) waitFor(ctx context.Context, c client.Client, key client.Objec
 }
 
 func (o *options) scaleDownCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "scale-down-idle RELEASE",
-		Short: "Scale the idle slot down to zero now instead of after idleScaleDown.after",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, r, err := o.release(cmd.Context(), args[0])
+	return o.requestCommand("scale-down-idle", "Scale the idle slot down to zero now instead of after idleScaleDown.after",
+		v1alpha1.AnnotationScaleDownIdle, func(r *v1alpha1.MagentoRelease) (time.Time, []string, error) {
+			idle, err := idleColor(r)
 			if err != nil {
-				return err
+				return time.Time{}, nil, err
 			}
-			var idle v1alpha1.Color
-			now := o.now()
-			if err := patch(cmd.Context(), c, r, func(r *v1alpha1.MagentoRelease) error {
-				if idle, err = idleColor(r); err != nil {
-					return err
-				}
-				if r.Spec.Slot(idle) == nil {
-					return fmt.Errorf("%s has no idle slot", r.Name)
-				}
-				setAnnotation(r, v1alpha1.AnnotationScaleDownIdle, now)
-				return nil
-			}); err != nil {
-				return err
+			if r.Spec.Slot(idle) == nil {
+				return time.Time{}, nil, fmt.Errorf("%s has no idle slot", r.Name)
 			}
-			fmt.Fprintf(o.streams.Out, "scaling %s down now\n", idle)
-			return nil
-		},
-	}
+			return o.now(), []string{fmt.Sprintf("scaling %s down now", idle)}, nil
+		})
 }

@@ -213,3 +213,18 @@ func (r *recorder) finish() (violations []string, events int) {
 	defer r.mu.Unlock()
 	return r.violations, r.events
 }
+
+// switchHeld deploys tag to green and switches to it in one update, and
+// expects the switch held: Degraded with reason, and traffic kept on blue.
+func switchHeld(rel *v1alpha1.MagentoRelease, tag, reason string) {
+	GinkgoHelper()
+	change(rel, func(r *v1alpha1.MagentoRelease) {
+		r.Spec.Green = &v1alpha1.Slot{Tag: tag}
+		r.Spec.ActiveColor = v1alpha1.Green
+	})
+	Eventually(func() *metav1.Condition {
+		return meta.FindStatusCondition(get(rel).Status.Conditions, v1alpha1.ConditionDegraded)
+	}, timeout, interval).Should(And(HaveField("Status", metav1.ConditionTrue), HaveField("Reason", reason)))
+	Consistently(func() string { return servicesColor(rel) }, 5*time.Second, interval).Should(Equal("blue"))
+	Expect(get(rel).Status.ActiveColor).To(Equal(v1alpha1.Blue))
+}

@@ -78,15 +78,7 @@ var _ = Describe("A release on the simulated cluster", func() {
 		rel.Spec.ProgressDeadlineSeconds = ptr.To[int32](10)
 		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
 		Eventually(settled(rel), timeout, interval).Should(Succeed())
-		change(rel, func(r *v1alpha1.MagentoRelease) {
-			r.Spec.Green = &v1alpha1.Slot{Tag: "broken"}
-			r.Spec.ActiveColor = v1alpha1.Green
-		})
-		Eventually(func() *metav1.Condition {
-			return meta.FindStatusCondition(get(rel).Status.Conditions, v1alpha1.ConditionDegraded)
-		}, timeout, interval).Should(And(HaveField("Status", metav1.ConditionTrue), HaveField("Reason", "ProgressDeadlineExceeded")))
-		Consistently(func() string { return servicesColor(rel) }, 5*time.Second, interval).Should(Equal("blue"))
-		Expect(get(rel).Status.ActiveColor).To(Equal(v1alpha1.Blue))
+		switchHeld(rel, "broken", "ProgressDeadlineExceeded")
 
 		By("calling the switch off")
 		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Blue })
@@ -104,21 +96,13 @@ var _ = Describe("A release on the simulated cluster", func() {
 		Eventually(settled(rel), timeout, interval).Should(Succeed())
 
 		By("switching to green on a tag whose migration fails")
-		change(rel, func(r *v1alpha1.MagentoRelease) {
-			r.Spec.Green = &v1alpha1.Slot{Tag: "failing"}
-			r.Spec.ActiveColor = v1alpha1.Green
-		})
-		Eventually(func() *metav1.Condition {
-			return meta.FindStatusCondition(get(rel).Status.Conditions, v1alpha1.ConditionDegraded)
-		}, timeout, interval).Should(And(HaveField("Status", metav1.ConditionTrue), HaveField("Reason", "MigrationFailed")))
+		switchHeld(rel, "failing", "MigrationFailed")
 		failed := &corev1.PodList{}
 		Expect(k8sClient.List(ctx, failed, client.InNamespace(rel.Namespace),
 			client.MatchingLabels(specs.Selector(rel, v1alpha1.Green, specs.Migration)))).To(Succeed())
 		Expect(failed.Items).NotTo(BeEmpty())
 		Expect(failed.Items[0].Status.ContainerStatuses[0].State.Terminated).To(And(HaveField("ExitCode", int32(1)),
 			HaveField("Message", "simulated failure: the image tag is failing")))
-		Consistently(func() string { return servicesColor(rel) }, 5*time.Second, interval).Should(Equal("blue"))
-		Expect(get(rel).Status.ActiveColor).To(Equal(v1alpha1.Blue))
 		// What the pod said reaches the status, with why the Job controller gave up.
 		Expect(get(rel).Status.Green.MigrationOutput).To(And(
 			HavePrefix("exit 1: simulated failure: the image tag is failing"), ContainSubstring("BackoffLimitExceeded")))
