@@ -67,9 +67,11 @@ type bench struct {
 	metrics string
 	// pprof is the manager's pprof address; dir holds the run's files.
 	pprof, dir string
-	rows       [][3]string
-	workers    int
-	once       sync.Once
+	// memoryLimit is the container limit the manager runs with, in bytes.
+	memoryLimit int64
+	rows        [][3]string
+	workers     int
+	once        sync.Once
 }
 
 // keptHeadings start the sections of docs/performance.md that the bench
@@ -204,11 +206,10 @@ func (b *bench) start(manager string) error {
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port), "--health-probe-bind-address=0",
 		"--sync-period=45s", fmt.Sprintf("--max-concurrent-reconciles=%d", b.workers))
 	// The manager runs with the memory limit its install bundle gives it.
-	limit, err := shippedMemoryLimit()
-	if err != nil {
+	if b.memoryLimit, err = shippedMemoryLimit(); err != nil {
 		return err
 	}
-	b.manager.Env = append(os.Environ(), fmt.Sprintf("MEMORY_LIMIT=%d", limit))
+	b.manager.Env = append(os.Environ(), fmt.Sprintf("MEMORY_LIMIT=%d", b.memoryLimit))
 	log, err := os.Create(filepath.Join(dir, "manager.log"))
 	if err != nil {
 		return err
@@ -305,11 +306,7 @@ func (b *bench) run(sizes []int, switches int) error {
 	b.row(fmt.Sprintf("writes at rest, 60 s after convergence at %d releases", sizes[len(sizes)-1]),
 		fmt.Sprintf("%d writes (%.0f reconciles so far)", after-before, resyncs), "0")
 	rss, heap = b.memory()
-	limit, err := shippedMemoryLimit()
-	if err != nil {
-		return err
-	}
-	b.row(fmt.Sprintf("manager RSS / Go heap, %d releases (container limit %d MiB, Go limit 48 MiB under it)", sizes[len(sizes)-1]+1, limit>>20),
+	b.row(fmt.Sprintf("manager RSS / Go heap, %d releases (container limit %d MiB, Go limit 48 MiB under it)", sizes[len(sizes)-1]+1, b.memoryLimit>>20),
 		fmt.Sprintf("%.1f MiB / %.1f MiB", rss, heap), "RSS ≤ 150 MiB")
 	return b.explainMemory()
 }

@@ -579,10 +579,10 @@ func (d *decision) idleScaleDown(c v1alpha1.Color, prev, ss *v1alpha1.SlotStatus
 	if prev != nil && prev.State == v1alpha1.SlotScaledDown && !render {
 		return true // stays down until it is deployed again or switched to
 	}
-	if asked, err := time.Parse(time.RFC3339, d.r.Annotations[v1alpha1.AnnotationScaleDownIdle]); err == nil && !render &&
-		!asked.Before(since.Add(-time.Second)) {
+	if !render && d.askedSince(v1alpha1.AnnotationScaleDownIdle, since) {
 		at := ceil(d.now)
 		ss.IdleScaleDownTime = &at
+		asked, _ := d.asked(v1alpha1.AnnotationScaleDownIdle)
 		d.event(false, EventScaledDown, "Scaled idle slot %s down to zero, as asked at %s", c, asked.Format(time.RFC3339))
 		return true
 	}

@@ -106,19 +106,26 @@ func outputNote(out string) string {
 	return ": " + out
 }
 
-// asked reads one of the release's request annotations: the time it asks
-// for, and whether it is set and valid.
+// asked reads one of the release's request annotations (scale-down-idle,
+// retry-checks, skip-checks): the time it asks for, and whether it is set
+// and valid.
 func (d *decision) asked(annotation string) (time.Time, bool) {
 	t, err := time.Parse(time.RFC3339, d.r.Annotations[annotation])
 	return t, err == nil
 }
 
-// skipAsked tells whether skip-checks was asked at or after since (a
-// switch's start, or the switch itself). Status times are rounded up to the
-// second, so a second's slack.
-func (d *decision) skipAsked(since *metav1.Time) bool {
-	t, ok := d.asked(v1alpha1.AnnotationSkipChecks)
+// askedSince tells whether the request annotation asks for a time at or
+// after since. Status times are rounded up to the second, so a second's
+// slack.
+func (d *decision) askedSince(annotation string, since *metav1.Time) bool {
+	t, ok := d.asked(annotation)
 	return ok && since != nil && !t.Before(since.Add(-time.Second))
+}
+
+// skipAsked tells whether skip-checks was asked at or after since (a
+// switch's start, or the switch itself).
+func (d *decision) skipAsked(since *metav1.Time) bool {
+	return d.askedSince(v1alpha1.AnnotationSkipChecks, since)
 }
 
 // retryChecks clears a slot's recorded check failure when retry-checks was

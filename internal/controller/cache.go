@@ -24,8 +24,10 @@ import (
 // cache to those namespaces; empty means all.
 func CacheOptions(namespaces []string) cache.Options {
 	selector := labels.SelectorFromSet(labels.Set{specs.LabelManagedBy: specs.ManagedBy})
-	managed := cache.ByObject{Label: selector, Transform: trim}
+	managed := cache.ByObject{Label: selector}
 	opts := cache.Options{
+		// Every kind, the releases and each kind below, as none sets a
+		// transform of its own.
 		DefaultTransform: trim,
 		ByObject: map[client.Object]cache.ByObject{
 			&appsv1.Deployment{}:                     managed,
@@ -37,7 +39,7 @@ func CacheOptions(namespaces []string) cache.Options {
 			// Rule 13: the metadata of cron and consumer pods only (see
 			// pods.go). The cache is chosen by GVK, and the metadata informer
 			// of that GVK's cache lists and watches with this selector.
-			writerPod(): {Label: writerPodSelector(), Transform: trim},
+			writerPod(): {Label: writerPodSelector()},
 		},
 	}
 	if len(namespaces) > 0 {

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -136,18 +137,25 @@ func (k *children) input(rel *v1alpha1.MagentoRelease, now metav1.Time) bluegree
 
 // jobState reads a Job's outcome off its conditions.
 func jobState(j *batchv1.Job) bluegreen.JobState {
+	state, _ := jobOutcome(j)
+	return state
+}
+
+// jobOutcome reads a Job's outcome off its conditions, and when it finished
+// (zero while it runs).
+func jobOutcome(j *batchv1.Job) (bluegreen.JobState, time.Time) {
 	for _, c := range j.Status.Conditions {
 		if c.Status != corev1.ConditionTrue {
 			continue
 		}
 		switch c.Type {
 		case batchv1.JobComplete:
-			return bluegreen.JobSucceeded
+			return bluegreen.JobSucceeded, c.LastTransitionTime.Time
 		case batchv1.JobFailed:
-			return bluegreen.JobFailed
+			return bluegreen.JobFailed, c.LastTransitionTime.Time
 		}
 	}
-	return bluegreen.JobRunning
+	return bluegreen.JobRunning, time.Time{}
 }
 
 // deploymentState reads rule 1 of the contract off a Deployment; pods is the

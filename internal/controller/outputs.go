@@ -14,6 +14,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/bluegreen"
 	"github.com/magento-operator/magento-operator/internal/specs"
 )
 
@@ -53,8 +54,8 @@ func (o *jobOutputs) read(ctx context.Context, c client.Reader, rel *v1alpha1.Ma
 	out := map[string]string{}
 	for name, j := range jobs {
 		comp := specs.Component(j.Labels[specs.LabelComponent])
-		at, finished := finishedAt(j)
-		if !finished || (comp != specs.Migration && comp != specs.Verification) {
+		state, at := jobOutcome(j)
+		if state == bluegreen.JobRunning || (comp != specs.Migration && comp != specs.Verification) {
 			continue
 		}
 		id := name + "/" + string(j.UID)
@@ -78,16 +79,6 @@ func (o *jobOutputs) read(ctx context.Context, c client.Reader, rel *v1alpha1.Ma
 	}
 	o.m[key] = kept
 	return out
-}
-
-// finishedAt tells when a Job finished, and whether it has.
-func finishedAt(j *batchv1.Job) (time.Time, bool) {
-	for _, c := range j.Status.Conditions {
-		if (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) && c.Status == corev1.ConditionTrue {
-			return c.LastTransitionTime.Time, true
-		}
-	}
-	return time.Time{}, false
 }
 
 // jobOutput is what a finished Job said: the exit code and the first lines

@@ -90,8 +90,15 @@ func MigrationJobName(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version 
 // slot version and the time of the switch recorded on the Services: one name
 // per switch, the same name however often the switch is recorded.
 func PostSwitchJobName(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1alpha1.Slot, at time.Time) string {
-	return r.Name + "-post-switch-" + string(color) + "-" + hash([]string{version.Tag, version.Digest, version.Revision,
-		at.UTC().Format(time.RFC3339Nano)})[:8]
+	return timedJobName(r, "post-switch", color, version, at)
+}
+
+// timedJobName is <name>-<kind>-<color>-<hash>, the hash of the slot
+// version, the words given, and the time.
+func timedJobName(r *v1alpha1.MagentoRelease, kind string, color v1alpha1.Color, version v1alpha1.Slot, at time.Time,
+	words ...string) string {
+	parts := append([]string{version.Tag, version.Digest, version.Revision}, words...)
+	return r.Name + "-" + kind + "-" + string(color) + "-" + hash(append(parts, at.UTC().Format(time.RFC3339Nano)))[:8]
 }
 
 // VerificationJobName is <name>-verify-<color>-<hash>, the hash of the slot
@@ -105,8 +112,7 @@ func VerificationJobName(r *v1alpha1.MagentoRelease, color v1alpha1.Color, versi
 	if after {
 		when = "after"
 	}
-	return r.Name + "-verify-" + string(color) + "-" + hash([]string{version.Tag, version.Digest, version.Revision,
-		when, at.UTC().Format(time.RFC3339Nano)})[:8]
+	return timedJobName(r, "verify", color, version, at, when)
 }
 
 // VerificationJob runs spec.verification.command with the slot's app image,
