@@ -480,7 +480,7 @@ func TestDecide(t *testing.T) {
 			slots: func() map[v1alpha1.Color]SlotObservation {
 				g := slot(v2, 2, 3, 0, 0, false)
 				for _, comp := range []specs.Component{specs.Cron, specs.Consumer} {
-					g.Deployments[comp].Current, g.Deployments[comp].NeverRan = false, true
+					g.Deployments[comp].Current, g.Deployments[comp].KeptStopped = false, true
 				}
 				return map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: g}
 			}(),

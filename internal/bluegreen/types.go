@@ -25,15 +25,17 @@ type DeploymentState struct {
 	// Ready is rule 1 of the contract: current, and updated == available ==
 	// status.replicas == spec.replicas.
 	Ready bool
-	// NeverRan is true for a Deployment created with zero replicas and never
-	// changed since (generation 1): it never had a pod, even before its
-	// status is first written.
-	NeverRan bool
+	// KeptStopped is true when no generation of the Deployment can have
+	// started a pod: it was created with zero replicas, or seen rolled out
+	// with none left, and every generation since asked for zero. Its status
+	// may lag behind (a deploy renders an idle slot's cron again) without
+	// making it any less gone.
+	KeptStopped bool
 }
 
 // Gone is true when the Deployment runs no pods and will start none.
 func (d *DeploymentState) Gone() bool {
-	return d == nil || d.NeverRan || (d.SpecReplicas == 0 && d.Current && d.Pods == 0)
+	return d == nil || (d.SpecReplicas == 0 && d.Pods == 0 && (d.Current || d.KeptStopped))
 }
 
 // SlotObservation is what was observed of one slot.

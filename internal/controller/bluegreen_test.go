@@ -195,6 +195,12 @@ var _ = Describe("A MagentoRelease", func() {
 
 		deployGreen("feature-5")
 		settle(rel)
+		// A second deploy renders green's cron and consumers again at zero
+		// replicas; while their status lags that generation, blue's run on.
+		deployGreen("feature-6")
+		Consistently(func() int32 { return replicas(deployment(rel, specs.Cron, v1alpha1.Blue)) }, time.Second, interval).
+			Should(BeEquivalentTo(1), "blue's cron stopped for a deploy to green")
+		settle(rel)
 		switching.Store(true)
 		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
 		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))

@@ -46,6 +46,7 @@ type MagentoReleaseReconciler struct {
 	events  recentEvents
 	checks  lastChecks
 	outputs jobOutputs
+	stopped stoppedDeployments
 }
 
 // problemRequeue is how soon a release whose children the API server would
@@ -63,6 +64,7 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			r.events.forget(req.NamespacedName)
 			r.checks.forget(req.NamespacedName)
 			r.outputs.forget(req.NamespacedName)
+			r.stopped.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -77,6 +79,7 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	now := r.Clock.Now()
 	in := kids.input(rel, metav1.NewTime(now))
+	r.stopped.mark(rel, kids.deployments, in)
 	in.LastCheck = r.checks.get(req.NamespacedName)
 	in.Outputs = r.outputs.read(ctx, r.APIReader, rel, kids.jobs)
 	plan := bluegreen.Decide(in)

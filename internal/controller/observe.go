@@ -169,10 +169,9 @@ func deploymentState(d *appsv1.Deployment, pods int32) *bluegreen.DeploymentStat
 		SpecReplicas: want,
 		// Rule 13: status.terminatingReplicas is only filled in where a
 		// feature gate is on; the pods the operator sees count too.
-		Pods:     max(s.Replicas+ptr.Deref(s.TerminatingReplicas, 0), pods),
-		Current:  current,
-		Ready:    current && s.UpdatedReplicas == want && s.AvailableReplicas == want && s.Replicas == want,
-		NeverRan: d.Generation == 1 && want == 0,
+		Pods:    max(s.Replicas+ptr.Deref(s.TerminatingReplicas, 0), pods),
+		Current: current,
+		Ready:   current && s.UpdatedReplicas == want && s.AvailableReplicas == want && s.Replicas == want,
 	}
 }
 
