@@ -108,12 +108,14 @@ func (a *applier) rest(ctx context.Context, k *children, plan bluegreen.Plan) er
 func (a *applier) slot(ctx context.Context, k *children, color v1alpha1.Color, plan *bluegreen.SlotPlan, serving bool) error {
 	// A deploy — every write that sets a pod template — is tried on the API
 	// server first (a dry run), and written only when all of it would be
-	// taken: a refused spec leaves no slot half on one version, half on the other.
+	// taken: a refused spec leaves no slot half on one version, half on the
+	// other. A single one (nginx, once php-fpm runs the new version) needs
+	// no trial: refused, it writes nothing either.
 	writes, err := a.deploymentWrites(ctx, k, color, plan)
 	if err != nil {
 		return err
 	}
-	if !a.dryRun(ctx, writes, serving) {
+	if renders := slices.DeleteFunc(slices.Clone(writes), func(w write) bool { return !w.renders() }); len(renders) > 1 && !a.dryRun(ctx, renders, serving) {
 		writes = slices.DeleteFunc(writes, func(w write) bool { return w.renders() })
 	}
 	// nginx waits for php-fpm (see SlotPlan.WebWaits); it was tried above
@@ -138,10 +140,13 @@ func (a *applier) slot(ctx context.Context, k *children, color v1alpha1.Color, p
 			return err
 		}
 	}
-	for _, w := range writes {
-		if err := a.judge(ctx, w.obj, serving, w.apply(ctx, a.Client, false)); err != nil {
-			return err
-		}
+	// The Deployments of a slot are written at once: a deploy holds its
+	// php-fpm, cron and consumers (and the idle slot's readiness) on none
+	// of the others.
+	if err := eachWrite(ctx, writes, func(ctx context.Context, w write) error {
+		return a.judge(ctx, w.obj, serving, w.apply(ctx, a.Client, false))
+	}); err != nil {
+		return err
 	}
 	for _, comp := range specs.SlotComponents { // disabled, or the slot removed
 		if _, ok := planReplicas(plan, comp); !ok {
@@ -207,6 +212,7 @@ func (w write) apply(ctx context.Context, c client.Client, dry bool) error {
 // otherwise nothing but its replica count changes (rule 4).
 func (a *applier) deploymentWrites(ctx context.Context, k *children, color v1alpha1.Color, plan *bluegreen.SlotPlan) ([]write, error) {
 	var writes []write
+	var deploys []*appsv1.Deployment // rendered again: their writes are built below
 	for _, comp := range specs.SlotComponents {
 		live := k.deployments[specs.SlotName(a.rel, comp, color)]
 		replicas, ok := planReplicas(plan, comp)
@@ -221,25 +227,7 @@ func (a *applier) deploymentWrites(ctx context.Context, k *children, color v1alp
 		case live == nil:
 			writes = append(writes, write{obj: want})
 		case plan.Render && specs.RenderedVersion(live) != plan.Version:
-			// A deploy: the cache keeps no pod templates, so read the whole
-			// Deployment, and write it with its resourceVersion.
-			full := &appsv1.Deployment{}
-			if err := a.reader.Get(ctx, client.ObjectKeyFromObject(live), full); err != nil {
-				return nil, err
-			}
-			upd := full.DeepCopy()
-			upd.Spec.Template = want.Spec.Template
-			upd.Spec.Strategy = want.Spec.Strategy
-			upd.Spec.ProgressDeadlineSeconds = want.Spec.ProgressDeadlineSeconds
-			upd.Spec.RevisionHistoryLimit = want.Spec.RevisionHistoryLimit
-			upd.Spec.Replicas = want.Spec.Replicas
-			for k, v := range want.Annotations {
-				setMap(&upd.Annotations, k, v)
-			}
-			syncMeta(upd, want)
-			if !equality.Semantic.DeepEqual(full, upd) {
-				writes = append(writes, write{obj: upd, live: full, waits: comp == specs.Web && plan.WebWaits})
-			}
+			deploys = append(deploys, want)
 		default:
 			// Only the replica count and the operator's labels and owner
 			// may change: a merge patch of just those, guarded by resourceVersion.
@@ -251,23 +239,63 @@ func (a *applier) deploymentWrites(ctx context.Context, k *children, color v1alp
 			}
 		}
 	}
+	// nginx held back, and nothing else to render with it: no write to
+	// build (see slot), so no read for it, in each pass while php-fpm rolls.
+	if len(deploys) == 1 && plan.WebWaits && !slices.ContainsFunc(writes, write.renders) {
+		deploys = nil
+	}
+	// A deploy: the cache keeps no pod templates, so read each whole
+	// Deployment (all at once), and write it with its resourceVersion.
+	full := make([]*appsv1.Deployment, len(deploys))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, want := range deploys {
+		g.Go(func() error {
+			full[i] = &appsv1.Deployment{}
+			return a.reader.Get(gctx, client.ObjectKeyFromObject(want), full[i])
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i, want := range deploys {
+		upd := full[i].DeepCopy()
+		upd.Spec.Template = want.Spec.Template
+		upd.Spec.Strategy = want.Spec.Strategy
+		upd.Spec.ProgressDeadlineSeconds = want.Spec.ProgressDeadlineSeconds
+		upd.Spec.RevisionHistoryLimit = want.Spec.RevisionHistoryLimit
+		upd.Spec.Replicas = want.Spec.Replicas
+		for k, v := range want.Annotations {
+			setMap(&upd.Annotations, k, v)
+		}
+		syncMeta(upd, want)
+		if !equality.Semantic.DeepEqual(full[i], upd) {
+			writes = append(writes, write{obj: upd, live: full[i], waits: plan.WebWaits && want.Name == specs.SlotName(a.rel, specs.Web, color)})
+		}
+	}
 	return writes, nil
 }
 
-// dryRun tries every write that renders a pod template on the API server
-// without keeping it, and tells whether all of them would be taken.
-func (a *applier) dryRun(ctx context.Context, writes []write, serving bool) bool {
-	ok := true
+// dryRun tries writes that render pod templates on the API server without
+// keeping them, all at once, and tells whether all of them would be taken.
+func (a *applier) dryRun(ctx context.Context, renders []write, serving bool) bool {
+	a.mu.Lock()
+	before := len(a.problems)
+	a.mu.Unlock()
+	err := eachWrite(ctx, renders, func(ctx context.Context, w write) error {
+		return a.judge(ctx, w.obj, serving, w.apply(ctx, a.Client, true))
+	})
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return err == nil && len(a.problems) == before
+}
+
+// eachWrite runs f for every write, all at once, and returns the first error.
+func eachWrite(ctx context.Context, writes []write, f func(context.Context, write) error) error {
+	g, gctx := errgroup.WithContext(ctx)
 	for _, w := range writes {
-		if !w.renders() {
-			continue
-		}
-		before := len(a.problems)
-		if err := a.judge(ctx, w.obj, serving, w.apply(ctx, a.Client, true)); err != nil || len(a.problems) > before {
-			ok = false
-		}
+		g.Go(func() error { return f(gctx, w) })
 	}
-	return ok
+	return g.Wait()
 }
 
 // startJob creates a Job the plan wants unless it exists; Jobs are never changed.
