@@ -1,0 +1,67 @@
+package builder
+
+import (
+	"context"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/internal/specs"
+)
+
+// Get reads the release again.
+func Get(ctx context.Context, c client.Reader, rel *v1alpha1.MagentoRelease) (*v1alpha1.MagentoRelease, error) {
+	out := &v1alpha1.MagentoRelease{}
+	err := c.Get(ctx, client.ObjectKeyFromObject(rel), out)
+	return out, err
+}
+
+// Change applies mutate to the newest release and writes it, reading it
+// again and retrying when someone else wrote it in between.
+func Change(ctx context.Context, c client.Client, rel *v1alpha1.MagentoRelease, mutate func(*v1alpha1.MagentoRelease)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := Get(ctx, c, rel)
+		if err != nil {
+			return err
+		}
+		mutate(cur)
+		return c.Update(ctx, cur)
+	})
+}
+
+// Deployment reads a slot's Deployment of the release; nil when it does
+// not exist (or cannot be read).
+func Deployment(ctx context.Context, c client.Reader, rel *v1alpha1.MagentoRelease, comp specs.Component, color v1alpha1.Color) *appsv1.Deployment {
+	d := &appsv1.Deployment{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: specs.SlotName(rel, comp, color)}, d); err != nil {
+		return nil
+	}
+	return d
+}
+
+// Service reads a Service in the release's namespace; nil when it does not
+// exist (or cannot be read).
+func Service(ctx context.Context, c client.Reader, rel *v1alpha1.MagentoRelease, name string) *corev1.Service {
+	s := &corev1.Service{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: name}, s); err != nil {
+		return nil
+	}
+	return s
+}
+
+// ServicesColor is the slot that <name> and <name>-php-fpm select: "" when
+// either is missing, "mixed" when they differ.
+func ServicesColor(ctx context.Context, c client.Reader, rel *v1alpha1.MagentoRelease) string {
+	web := Service(ctx, c, rel, specs.ActiveServiceName(rel, specs.Web))
+	fpm := Service(ctx, c, rel, specs.ActiveServiceName(rel, specs.PHPFPM))
+	if web == nil || fpm == nil {
+		return ""
+	}
+	if specs.ServiceColor(web) != specs.ServiceColor(fpm) {
+		return "mixed"
+	}
+	return string(specs.ServiceColor(web))
+}
