@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -119,4 +120,54 @@ func generatedCRD(t *testing.T) *apiextensionsv1.CustomResourceDefinition {
 		t.Fatal(err)
 	}
 	return crd
+}
+
+// TestRulesCitedInCodeAreInTheDocs fails when a comment cites "rule N" and
+// docs/api.md ("Behaviour") numbers no such rule.
+func TestRulesCitedInCodeAreInTheDocs(t *testing.T) {
+	root := testenv.RepoRoot()
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, behaviour, _ := strings.Cut(string(doc), "\n## Behaviour\n")
+	behaviour, _, _ = strings.Cut(behaviour, "\n## ")
+	numbered := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^(\d+)\. \*\*`).FindAllStringSubmatch(behaviour, -1) {
+		numbered[m[1]] = true
+	}
+	if len(numbered) < 13 {
+		t.Fatalf("docs/api.md numbers %d behaviour rules, want 13 or more", len(numbered))
+	}
+	cite := regexp.MustCompile(`\b[Rr]ules? (\d+)`)
+	cited := 0
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "bin" || strings.HasPrefix(d.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range cite.FindAllStringSubmatch(string(src), -1) {
+			cited++
+			if !numbered[m[1]] {
+				rel, _ := filepath.Rel(root, path)
+				t.Errorf("%s cites rule %s, which docs/api.md does not number", rel, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cited == 0 {
+		t.Fatal("no comment cites a rule: the search is broken")
+	}
 }

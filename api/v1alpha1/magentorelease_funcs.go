@@ -77,14 +77,6 @@ const AnnotationSkipChecks = "magento.ops.dev/skip-checks"
 // number out (markers cannot refer to constants); a test keeps the two equal.
 const MaxNameLength = 36
 
-// Defaults of spec.verification, applied by the API server and by Checks,
-// CheckWindow, CheckInterval and SwitchesBack for objects stored before.
-const (
-	DefaultCheckPath     = "/health_check.php"
-	DefaultCheckWindow   = 5 * time.Minute
-	DefaultCheckInterval = 10 * time.Second
-)
-
 // HTTPChecks returns the checks to run: the default one when neither checks
 // nor a command are set.
 func (v *VerificationSpec) HTTPChecks() []HTTPCheck {
@@ -92,12 +84,12 @@ func (v *VerificationSpec) HTTPChecks() []HTTPCheck {
 		return nil
 	}
 	if len(v.Checks) == 0 {
-		return []HTTPCheck{{Path: DefaultCheckPath, Status: 200}}
+		return []HTTPCheck{{Path: DefaultCheckPath, Status: DefaultCheckStatus}}
 	}
 	out := make([]HTTPCheck, len(v.Checks))
 	for i, c := range v.Checks {
 		if c.Status == 0 {
-			c.Status = 200
+			c.Status = DefaultCheckStatus
 		}
 		out[i] = c
 	}
@@ -121,6 +113,4 @@ func (v *VerificationSpec) CheckInterval() time.Duration {
 }
 
 // SwitchesBack tells whether a failed check after a switch may move traffic back.
-func (v *VerificationSpec) SwitchesBack() bool {
-	return v.SwitchBack == nil || *v.SwitchBack
-}
+func (v *VerificationSpec) SwitchesBack() bool { return or(v.SwitchBack, true) }

@@ -89,13 +89,7 @@ func (d *decision) event(warning bool, reason, format string, args ...any) {
 	d.plan.Events = append(d.plan.Events, Event{Warning: warning, Reason: reason, Message: fmt.Sprintf(format, args...)})
 }
 
-func (d *decision) deadline() time.Duration {
-	s := int32(defaultProgressDeadlineS)
-	if p := d.r.Spec.ProgressDeadlineSeconds; p != nil {
-		s = *p
-	}
-	return time.Duration(s) * time.Second
-}
+func (d *decision) deadline() time.Duration { return d.r.Spec.ProgressDeadline() }
 
 // slotStatus returns the slot's status to fill in, creating it when new.
 func (d *decision) slotStatus(c v1alpha1.Color) *v1alpha1.SlotStatus {
@@ -566,12 +560,7 @@ func (d *decision) slotAt(obs SlotObservation, v v1alpha1.Slot) bool {
 
 // idleScaleDown tells whether the idle slot c is scaled down, and records when.
 func (d *decision) idleScaleDown(c v1alpha1.Color, prev, ss *v1alpha1.SlotStatus, render bool) bool {
-	cfg := d.r.Spec.IdleScaleDown
-	after := defaultIdleScaleDown
-	if cfg.After != nil {
-		after = cfg.After.Duration
-	}
-	enabled := cfg.Enabled == nil || *cfg.Enabled
+	after, enabled := d.r.Spec.IdleScaleDownAfter(), d.r.Spec.IdleScaleDownEnabled()
 	since := ss.IdleSince
 	if since == nil || (ss.DeployedTime != nil && ss.DeployedTime.After(since.Time)) {
 		since = ss.DeployedTime
@@ -618,25 +607,14 @@ func (d *decision) servedReplicas(comp specs.Component, obs SlotObservation, dow
 		current = dep.SpecReplicas
 	}
 	if a := specs.Autoscaling(d.r, comp); a != nil {
-		minR := int32(1)
-		if a.MinReplicas != nil {
-			minR = *a.MinReplicas
-		}
-		minR = max(minR, need)
+		minR := max(a.Min(), need)
 		plan.HPAs[comp] = Bounds{Min: minR, Max: max(a.MaxReplicas, minR)}
 		// The HPA owns the count; only lift it to the floor the HPA keeps anyway.
 		return max(current, minR)
 	}
-	replicas := int32(2)
-	switch comp {
-	case specs.Web:
-		if d.r.Spec.Web.Replicas != nil {
-			replicas = *d.r.Spec.Web.Replicas
-		}
-	case specs.PHPFPM:
-		if d.r.Spec.PHPFPM.Replicas != nil {
-			replicas = *d.r.Spec.PHPFPM.Replicas
-		}
+	replicas := d.r.Spec.WebReplicas()
+	if comp == specs.PHPFPM {
+		replicas = d.r.Spec.PHPFPMReplicas()
 	}
 	return max(replicas, need)
 }
@@ -647,12 +625,9 @@ func (d *decision) decideWriters(comp specs.Component) {
 	enabled, count := true, int32(1)
 	switch comp {
 	case specs.Cron:
-		enabled = d.r.Spec.Cron.Enabled == nil || *d.r.Spec.Cron.Enabled
+		enabled = d.r.Spec.CronEnabled()
 	case specs.Consumer:
-		enabled = d.r.Spec.Consumer.Enabled == nil || *d.r.Spec.Consumer.Enabled
-		if d.r.Spec.Consumer.Replicas != nil {
-			count = *d.r.Spec.Consumer.Replicas
-		}
+		enabled, count = d.r.Spec.ConsumersEnabled(), d.r.Spec.ConsumerReplicas()
 	}
 	othersGone := true
 	for _, c := range v1alpha1.Colors {
@@ -685,7 +660,7 @@ func (d *decision) decideWriters(comp specs.Component) {
 // decidePreview points <name>-preview at the idle slot while both slots exist.
 func (d *decision) decidePreview() {
 	d.st.PreviewColor = ""
-	enabled := d.r.Spec.Preview.Enabled == nil || *d.r.Spec.Preview.Enabled
+	enabled := d.r.Spec.PreviewEnabled()
 	idle := d.active.Other()
 	if enabled && d.plan.Slots[d.active] != nil && d.plan.Slots[idle] != nil {
 		d.st.PreviewColor = idle

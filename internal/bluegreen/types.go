@@ -22,7 +22,7 @@ type DeploymentState struct {
 	Pods int32
 	// Current is true when status.observedGeneration >= metadata.generation.
 	Current bool
-	// Ready is rule 1 of the contract: current, and updated == available ==
+	// Ready is rule 1 (docs/api.md): current, and updated == available ==
 	// status.replicas == spec.replicas.
 	Ready bool
 	// KeptStopped is true when no generation of the Deployment can have
@@ -193,6 +193,4 @@ const (
 	EventScaledUp            = "ScaledUp"
 	EventDegraded            = "Degraded"
 	EventPostSwitchFailed    = "PostSwitchFailed"
-	defaultIdleScaleDown     = 24 * time.Hour
-	defaultProgressDeadlineS = 600
 )

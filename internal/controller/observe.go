@@ -158,7 +158,7 @@ func jobOutcome(j *batchv1.Job) (bluegreen.JobState, time.Time) {
 	return bluegreen.JobRunning, time.Time{}
 }
 
-// deploymentState reads rule 1 of the contract off a Deployment; pods is the
+// deploymentState reads rule 1 (docs/api.md) off a Deployment; pods is the
 // number of its pods the pod cache holds (cron and consumers only).
 func deploymentState(d *appsv1.Deployment, pods int32) *bluegreen.DeploymentState {
 	want := ptr.Deref(d.Spec.Replicas, 1)

@@ -20,7 +20,7 @@ import (
 	"github.com/magento-operator/magento-operator/internal/specs"
 )
 
-// Rule 13 of the contract: a slot's cron or consumers are gone only when no
+// Rule 13 (docs/api.md): a slot's cron or consumers are gone only when no
 // pod of their Deployment exists, terminating ones included. A Deployment's
 // status.terminatingReplicas tells that only where the feature gate
 // DeploymentReplicaSetTerminatingReplicas is on (by default from Kubernetes

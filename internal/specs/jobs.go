@@ -131,7 +131,7 @@ func VerificationJob(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v
 	switch {
 	case after:
 		check, url = "after-switch", serviceURL(r, ActiveServiceName(r, Web))
-	case r.Spec.Preview.Enabled == nil || *r.Spec.Preview.Enabled:
+	case r.Spec.PreviewEnabled():
 		// Before the switch the target is the idle slot, which the preview
 		// Service selects.
 		url = serviceURL(r, PreviewServiceName(r))
@@ -151,14 +151,12 @@ func serviceURL(r *v1alpha1.MagentoRelease, service string) string {
 
 // MigrationJob runs the schema migration with the slot's app image.
 func MigrationJob(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1alpha1.Slot) (*batchv1.Job, error) {
-	command, backoff := DefaultMigrationCommand, int32(1)
+	command, backoff := DefaultMigrationCommand, v1alpha1.DefaultMigrationBackoff
 	if m := r.Spec.Migration; m != nil {
 		if len(m.Command) > 0 {
 			command = m.Command
 		}
-		if m.BackoffLimit != nil {
-			backoff = *m.BackoffLimit
-		}
+		backoff = m.Backoff()
 	}
 	return job(r, MigrationJobName(r, color, version), Migration, color, version, command, backoff,
 		migrationDeadlineSeconds)

@@ -130,10 +130,9 @@ func Autoscaling(r *v1alpha1.MagentoRelease, c Component) *v1alpha1.Autoscaling 
 // HPA is the HorizontalPodAutoscaler of a served component of a slot, with
 // the given bounds (the spec's, or raised for a switch).
 func HPA(r *v1alpha1.MagentoRelease, color v1alpha1.Color, c Component, minReplicas, maxReplicas int32) *autoscalingv2.HorizontalPodAutoscaler {
-	a := Autoscaling(r, c)
-	target := int32(80)
-	if a != nil && a.TargetCPUUtilizationPercentage != nil {
-		target = *a.TargetCPUUtilizationPercentage
+	target := v1alpha1.DefaultTargetCPU
+	if a := Autoscaling(r, c); a != nil {
+		target = a.TargetCPU()
 	}
 	return &autoscalingv2.HorizontalPodAutoscaler{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler"},

@@ -21,7 +21,7 @@ import (
 //     termination message;
 //   - deleted cron and consumer pods are not removed at once but after
 //     opts.WriterTermination, as a kubelet does at the end of a grace
-//     period: they stay terminating meanwhile (rule 13 of the contract is
+//     period: they stay terminating meanwhile (rule 13 in docs/api.md is
 //     about exactly those pods).
 func writeStages(dir string, opts Options) (string, error) {
 	if opts.KwokStages == "" {
