@@ -1,3 +1,7 @@
+// Idle deploys on the simulated cluster, where the real Deployment
+// controller rolls the idle slot out, beside the rollouts of bare
+// Deployments of the same size as the floor.
+
 package main
 
 import (
@@ -8,15 +12,14 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/test/builder"
 	"github.com/magento-operator/magento-operator/test/simcluster"
 )
 
@@ -53,12 +56,9 @@ func (b *bench) idleDeploys(manager string, n int) error {
 		return err
 	}
 	defer op.Stop()
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1alpha1.AddToScheme(scheme)
 	cfg := rest.CopyConfig(cluster.Config)
 	cfg.QPS = -1 // unthrottled: client-go's default of 5 per second would be what the polls measure
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := client.New(cfg, client.Options{Scheme: newScheme()})
 	if err != nil {
 		return err
 	}
@@ -94,9 +94,8 @@ func (b *bench) idleDeploys(manager string, n int) error {
 // idleReplicas web and php-fpm pods, one after the other, and times each
 // from the patch until the status says the slot is ready at the new tag.
 func (b *bench) timeDeploys(c client.Client, ns string, n int) ([]time.Duration, error) {
-	r := release(ns, "shop")
-	r.Spec.Web.Replicas, r.Spec.PHPFPM.Replicas = ptr.To[int32](idleReplicas), ptr.To[int32](idleReplicas)
-	r.Spec.Pod = v1alpha1.PodSettings{Tolerations: simcluster.PodTolerations, NodeSelector: simcluster.PodNodeSelector}
+	r := builder.MakeRelease(ns, "shop").Green("main-2").WebPort(8080).Replicas(idleReplicas, idleReplicas).
+		Pods(simcluster.PodTolerations, simcluster.PodNodeSelector).Obj()
 	if err := c.Create(b.ctx, r); err != nil {
 		return nil, err
 	}

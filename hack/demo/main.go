@@ -24,13 +24,11 @@ import (
 	"syscall"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/test/realtraffic"
@@ -116,7 +114,7 @@ func run(manager, kubectl string, real bool) error {
 	if err := env.waitForServiceAccount(ctx, ns); err != nil {
 		return err
 	}
-	err = d.cycle()
+	err = d.walk(d.cycle())
 	fmt.Println()
 	title("Summary")
 	for _, s := range d.steps {
@@ -188,129 +186,6 @@ func startSim(ctx context.Context, manager string) (*environment, error) {
 	}, nil
 }
 
-func (d *demo) cycle() error {
-	release := &v1alpha1.MagentoRelease{}
-	release.APIVersion, release.Kind = v1alpha1.GroupVersion.String(), "MagentoRelease"
-	release.Name, release.Namespace = name, ns
-	release.Spec = v1alpha1.MagentoReleaseSpec{
-		ActiveColor:  v1alpha1.Blue,
-		Blue:         &v1alpha1.Slot{Tag: "main-1"},
-		Images:       d.env.images,
-		Pod:          d.env.pod,
-		Verification: d.env.verification,
-		Ingress:      &v1alpha1.IngressSpec{Host: "shop.example.com", PreviewHost: "preview.shop.example.com"},
-	}
-	release.Spec.IdleScaleDown.After = mustDuration("30s")
-	manifest, err := yaml.Marshal(release)
-	if err != nil {
-		return err
-	}
-
-	d.step("1. First rollout: blue runs main-1 and serves traffic")
-	fmt.Printf("$ kubectl apply -f - <<EOF\n%sEOF\n", manifest)
-	if err := d.apply(manifest); err != nil {
-		return err
-	}
-	if err := d.waitFor("Ready", func(r *v1alpha1.MagentoRelease) bool { return ready(r) && r.Status.ActiveColor == v1alpha1.Blue }); err != nil {
-		return err
-	}
-	d.show()
-	if shop := d.env.real; shop != nil {
-		if d.load, err = startTraffic(d.ctx, shop, d.c); err != nil {
-			return err
-		}
-		fmt.Printf("Sending %d requests/s to Service %s from now on, keep-alive; %s answers: %s\n",
-			trafficRate, name, name, page(d.ctx, shop, d.c, name))
-	}
-
-	d.step("2. Deploy main-2 to the idle slot, green")
-	if err := d.patch(`{"spec":{"green":{"tag":"main-2"}}}`, "green ready",
-		func(r *v1alpha1.MagentoRelease) bool { return r.Status.Green != nil && r.Status.Green.Ready }); err != nil {
-		return err
-	}
-	d.show()
-
-	d.step("3. Preview: " + name + "-preview (and preview.shop.example.com) serve green; traffic stays on blue")
-	if err := d.sh("get", "endpointslices", "-l", "kubernetes.io/service-name in ("+name+","+name+"-preview)",
-		"-o", "custom-columns=SLICE:.metadata.name,SERVICE:.metadata.labels.kubernetes\\.io/service-name,PODS:.endpoints[*].targetRef.name"); err != nil {
-		return err
-	}
-	if shop := d.env.real; shop != nil {
-		for _, svc := range []string{name, name + "-preview"} {
-			fmt.Printf("%s answers: %s\n", svc, page(d.ctx, shop, d.c, svc))
-		}
-	}
-	return d.switchAndBack()
-}
-
-// switchAndBack walks the second half of the cycle: switch, idle
-// scale-down, rollback.
-func (d *demo) switchAndBack() error {
-	d.step("4. Switch traffic to green (what CI's \"switch\" button does)")
-	if err := d.patch(`{"spec":{"activeColor":"green"}}`, "switched and settled", func(r *v1alpha1.MagentoRelease) bool {
-		return r.Status.ActiveColor == v1alpha1.Green && ready(r) && !progressing(r)
-	}); err != nil {
-		return err
-	}
-	d.show()
-
-	d.step("5. Idle scale-down: blue stopped serving; after idleScaleDown.after (30s) it goes to zero")
-	if err := d.waitFor("blue scaled down", func(r *v1alpha1.MagentoRelease) bool {
-		return r.Status.Blue != nil && r.Status.Blue.State == v1alpha1.SlotScaledDown
-	}); err != nil {
-		return err
-	}
-	d.show()
-
-	d.step("6. Rollback to blue: scaled up with its frozen template, switched once ready")
-	if err := d.patch(`{"spec":{"activeColor":"blue"}}`, "rolled back", func(r *v1alpha1.MagentoRelease) bool {
-		return r.Status.ActiveColor == v1alpha1.Blue && ready(r) && !progressing(r)
-	}); err != nil {
-		return err
-	}
-	d.show()
-	if d.load == nil {
-		if err := d.caughtBeforeSwitch(); err != nil {
-			return err
-		}
-	}
-	if d.load != nil {
-		d.step("7. Traffic follows: a few seconds of requests after the rollback")
-		if err := d.waitFor("3s", func(*v1alpha1.MagentoRelease) bool { return time.Since(d.lastStep) > 3*time.Second }); err != nil {
-			return err
-		}
-		if err := d.caughtBadRelease(); err != nil {
-			return err
-		}
-	}
-	return d.sh("get", "events", "--field-selector", "involvedObject.kind=MagentoRelease",
-		"-o", "custom-columns=REASON:.reason,MESSAGE:.message")
-}
-
-// failingTag is a tag whose Job pods fail on the simulated cluster (the
-// default simcluster.Options.FailTag): its smoke test fails.
-const failingTag = "failing"
-
-// caughtBeforeSwitch deploys a build whose smoke test fails to the idle
-// slot and switches to it: the switch holds, traffic stays, and the release
-// says why; then the switch is called off.
-func (d *demo) caughtBeforeSwitch() error {
-	d.step("7. A broken build caught before the switch: deploy " + failingTag + " to green and switch; its smoke test fails")
-	if err := d.patch(`{"spec":{"green":{"tag":"`+failingTag+`"},"activeColor":"green"}}`, "the failed check", func(r *v1alpha1.MagentoRelease) bool {
-		return r.Status.Green != nil && r.Status.Green.VerificationFailure != ""
-	}); err != nil {
-		return err
-	}
-	d.show()
-	_ = d.sh("get", "jobs", "-l", "app.kubernetes.io/component=verification",
-		"-o", "custom-columns=JOB:.metadata.name,IMAGE:.spec.template.spec.containers[0].image,FAILED:.status.failed")
-	_ = d.sh("get", "mrel", name, "-o", `jsonpath={.status.conditions[?(@.type=="Degraded")].message}{"\n"}`)
-	d.step("8. Calling the switch off: spec.activeColor back to blue")
-	return d.patch(`{"spec":{"activeColor":"blue"}}`, "Ready, not Degraded", func(r *v1alpha1.MagentoRelease) bool {
-		return ready(r) && !meta.IsStatusConditionTrue(r.Status.Conditions, v1alpha1.ConditionDegraded)
-	})
-}
-
 func (d *demo) step(s string) {
 	if d.start.IsZero() {
 		d.start = time.Now()
@@ -324,19 +199,13 @@ func (d *demo) step(s string) {
 	title(s)
 }
 
-// patch merges p into the release, as CI would, and waits until ok holds.
-func (d *demo) patch(p, what string, ok func(*v1alpha1.MagentoRelease) bool) error {
-	if err := d.sh("patch", "mrel", name, "--type=merge", "-p", p); err != nil {
-		return err
-	}
-	return d.waitFor(what, ok)
-}
-
-// show prints the release, its Deployments per slot and where the Services point.
-func (d *demo) show() {
+// show prints the release, its Deployments per slot and where the Services
+// point; a failure is printed and the demo goes on.
+func (d *demo) show() error {
 	_ = d.sh("get", "mrel", name)
 	_ = d.sh("get", "deployments", "-L", "magento.ops.dev/color", "--sort-by=.metadata.name")
 	_ = d.sh("get", "services", "-o", "custom-columns=SERVICE:.metadata.name,SELECTS-SLOT:.spec.selector.magento\\.ops\\.dev/color")
+	return nil
 }
 
 func (d *demo) apply(manifest []byte) error {
@@ -395,14 +264,6 @@ func (d *demo) waitFor(what string, ok func(*v1alpha1.MagentoRelease) bool) erro
 	return fmt.Errorf("timed out waiting for %s", what)
 }
 
-func ready(r *v1alpha1.MagentoRelease) bool {
-	return r.Status.ObservedGeneration == r.Generation && meta.IsStatusConditionTrue(r.Status.Conditions, v1alpha1.ConditionReady)
-}
-
-func progressing(r *v1alpha1.MagentoRelease) bool {
-	return meta.IsStatusConditionTrue(r.Status.Conditions, v1alpha1.ConditionProgressing)
-}
-
 func title(s string) { fmt.Printf("\033[1m== %s\033[0m\n", s) }
 
 func quote(args []string) []string {
@@ -414,12 +275,4 @@ func quote(args []string) []string {
 		out[i] = a
 	}
 	return out
-}
-
-func mustDuration(s string) *metav1.Duration {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		panic(err)
-	}
-	return &metav1.Duration{Duration: d}
 }

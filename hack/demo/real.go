@@ -1,3 +1,6 @@
+// The real single-node cluster: starting it with the operator as a pod, and
+// the live traffic through the shop's public Service, counted by slot.
+
 package main
 
 import (
@@ -36,26 +39,6 @@ const (
 	badReleaseStep = "8. A release that breaks under traffic"
 	calledOffStep  = "9. Calling the switch off"
 )
-
-// caughtBadRelease deploys breaksLater to the idle slot and switches to
-// it: the checks after the switch see the storefront fail and move traffic
-// back; then the switch is called off.
-func (d *demo) caughtBadRelease() error {
-	d.step(badReleaseStep + ": deploy " + breaksLater + " to green and switch; the checks after the switch move traffic back")
-	if err := d.patch(`{"spec":{"green":{"tag":"`+breaksLater+`"},"activeColor":"green"}}`, "switched to green",
-		func(r *v1alpha1.MagentoRelease) bool { return r.Status.ActiveColor == v1alpha1.Green }); err != nil {
-		return err
-	}
-	if err := d.waitFor("switched back to blue", func(r *v1alpha1.MagentoRelease) bool {
-		return r.Status.ActiveColor == v1alpha1.Blue && r.Status.Green != nil && r.Status.Green.VerificationFailure != ""
-	}); err != nil {
-		return err
-	}
-	d.show()
-	_ = d.sh("get", "mrel", name, "-o", `jsonpath={.status.conditions[?(@.type=="Degraded")].message}{"\n"}`)
-	d.step(calledOffStep + ": spec.activeColor back to blue")
-	return d.sh("patch", "mrel", name, "--type=merge", "-p", `{"spec":{"activeColor":"blue"}}`)
-}
 
 // startReal runs the demo's cluster for real: the operator as a pod from its
 // install bundle, the shop's nginx and php-fpm as real containers, and
