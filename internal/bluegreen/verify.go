@@ -29,12 +29,12 @@ type CheckResult struct {
 	Inconclusive bool
 }
 
-// verified tells whether the switch target c passed its checks (true when
-// no checks are configured), and asks for what has not run for this switch
-// to c: the command Job first, then a round of HTTP checks. failed is set
-// when they failed: the switch holds until c is deployed again, or the
-// checks are retried or skipped.
-func (d *decision) verified(c v1alpha1.Color) (ok bool, why string, failed bool) {
+// ensureVerified asks for the checks of the switch target c that have not
+// run for this switch to it — the command Job first, then a round of HTTP
+// checks — and tells whether c passed them (true when no checks are
+// configured). failed is set when they failed: the switch holds until c is
+// deployed again, or the checks are retried or skipped.
+func (d *decision) ensureVerified(c v1alpha1.Color) (ok bool, why string, failed bool) {
 	v := d.r.Spec.Verification
 	ss := d.slotStatus(c)
 	version := *d.r.Spec.Slot(c)

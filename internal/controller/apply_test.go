@@ -29,6 +29,7 @@ import (
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/bluegreen"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 // TestApplyWrites checks the exact writes the apply layer sends for given
@@ -41,13 +42,7 @@ func TestApplyWrites(t *testing.T) {
 	if err := v1alpha1.AddToScheme(sch); err != nil {
 		t.Fatal(err)
 	}
-	rel := &v1alpha1.MagentoRelease{
-		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: "stage", UID: "uid-shop", Generation: 2},
-		Spec: v1alpha1.MagentoReleaseSpec{
-			ActiveColor: v1alpha1.Blue, Blue: &v1alpha1.Slot{Tag: "main-1"}, Green: &v1alpha1.Slot{Tag: "main-2"},
-			Images: v1alpha1.Images{App: "shop/php", Web: "shop/nginx"},
-		},
-	}
+	rel := builder.MakeRelease("stage", "shop").UID("uid-shop").Generation(2).Green("main-2").Obj()
 	v1, v2 := *rel.Spec.Blue, *rel.Spec.Green
 	full := map[specs.Component]int32{specs.Web: 2, specs.PHPFPM: 2, specs.Cron: 1, specs.Consumer: 1}
 	idle := map[specs.Component]int32{specs.Web: 2, specs.PHPFPM: 2, specs.Cron: 0, specs.Consumer: 0}
@@ -358,20 +353,19 @@ func cachedChildren(t *testing.T, c client.Client, live []client.Object, hidden 
 		if err := c.Get(context.Background(), client.ObjectKeyFromObject(o), obj); err != nil {
 			t.Fatal(err)
 		}
-		switch x := obj.(type) {
-		case *appsv1.Deployment:
-			k.deployments[x.Name] = x
-		case *corev1.Service:
-			k.services[x.Name] = x
-		case *policyv1.PodDisruptionBudget:
-			k.pdbs[x.Name] = x
-		case *autoscalingv2.HorizontalPodAutoscaler:
-			k.hpas[x.Name] = x
-		case *networkingv1.Ingress:
-			k.ingresses[x.Name] = x
-		case *batchv1.Job:
-			k.jobs[x.Name] = x
-		}
+		keep(k.deployments, obj)
+		keep(k.services, obj)
+		keep(k.pdbs, obj)
+		keep(k.hpas, obj)
+		keep(k.ingresses, obj)
+		keep(k.jobs, obj)
 	}
 	return k
+}
+
+// keep files obj in m, by name, when it is a T.
+func keep[T client.Object](m map[string]T, obj client.Object) {
+	if x, ok := obj.(T); ok {
+		m[x.GetName()] = x
+	}
 }

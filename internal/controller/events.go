@@ -2,10 +2,8 @@ package controller
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -76,6 +74,8 @@ func (r *MagentoReleaseReconciler) record(ctx context.Context, decided *v1alpha1
 	}
 }
 
+// write creates e as an events.k8s.io Event about decided; a failure is
+// logged, not retried.
 func (r *MagentoReleaseReconciler) write(ctx context.Context, decided *v1alpha1.MagentoRelease, e bluegreen.Event) {
 	kind := corev1.EventTypeNormal
 	if e.Warning {
@@ -86,8 +86,9 @@ func (r *MagentoReleaseReconciler) write(ctx context.Context, decided *v1alpha1.
 		instance, _ = os.Hostname()
 	}
 	ev := &eventsv1.Event{
-		// Named as kubectl and client-go name Events: <object>.<time in hex>.
-		ObjectMeta:          metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", decided.Name, time.Now().UnixNano()), Namespace: decided.Namespace},
+		// <object>.<suffix>, unique by the API server: the reconciler's
+		// clock (a fake one in tests) may not have moved since the last one.
+		ObjectMeta:          metav1.ObjectMeta{GenerateName: decided.Name + ".", Namespace: decided.Namespace},
 		EventTime:           metav1.NewMicroTime(r.Clock.Now()),
 		ReportingController: reportingController,
 		ReportingInstance:   instance,

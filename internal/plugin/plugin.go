@@ -23,15 +23,22 @@ import (
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 )
 
-// Exit codes.
+// Exit codes of kubectl-magento, for CI jobs to branch on.
 const (
-	ExitOK       = 0
-	ExitError    = 1 // bad usage, or the API server refused
-	ExitTimeout  = 2 // --wait ran out of time
-	ExitDegraded = 3 // the release went Degraded while waiting (e.g. a failed migration)
+	// ExitOK is a command that did what it was asked.
+	ExitOK = 0
+	// ExitError is any other failure, e.g. bad usage or a request the API
+	// server refused.
+	ExitError = 1
+	// ExitTimeout is --wait running out of time.
+	ExitTimeout = 2
+	// ExitDegraded is the release going Degraded while --wait waited (e.g. a
+	// failed migration).
+	ExitDegraded = 3
 )
 
-// ExitError carries an exit code.
+// exitError is an error that carries the exit code the command ends with
+// (see ExitCode); any other error ends it with ExitError.
 type exitError struct {
 	code int
 	err  error
@@ -325,6 +332,8 @@ func (o *options) rollbackCommand() *cobra.Command {
 	return cmd
 }
 
+// switchTo asks for traffic to move to target, a slot r must have; with
+// --wait, it waits until traffic is there and the release is Ready.
 func (o *options) switchTo(ctx context.Context, c client.Client, r *v1alpha1.MagentoRelease, target v1alpha1.Color, w waitFlags) error {
 	if target != v1alpha1.Blue && target != v1alpha1.Green {
 		return fmt.Errorf("--to must be blue or green, not %q", target)

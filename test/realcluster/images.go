@@ -2,7 +2,10 @@ package realcluster
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 
+	"github.com/magento-operator/magento-operator/internal/testenv"
 	"github.com/magento-operator/magento-operator/test/realcluster/images"
 )
 
@@ -21,3 +24,17 @@ func (c *Cluster) Import(ctx context.Context, imgs ...images.Image) error {
 
 // ContainerdSocket is the node's containerd socket (for ctr -a).
 func (c *Cluster) ContainerdSocket() string { return c.containerdSock }
+
+// buildImages packs the pause and httpd test images into c.pause and c.httpd.
+func (c *Cluster) buildImages(ctx context.Context) (err error) {
+	dir := filepath.Join(c.Dir, "images")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	root := testenv.RepoRoot()
+	if c.pause, err = images.GoImage(ctx, root, "./test/realcluster/testimages/pause", PauseImage, filepath.Join(dir, "pause.tar")); err != nil {
+		return err
+	}
+	c.httpd, err = images.GoImage(ctx, root, "./test/realcluster/testimages/httpd", HTTPDImage, filepath.Join(dir, "httpd.tar"))
+	return err
+}

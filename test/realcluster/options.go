@@ -2,6 +2,11 @@ package realcluster
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/magento-operator/magento-operator/internal/testenv"
@@ -65,4 +70,59 @@ func DefaultOptions() (Options, error) {
 		}
 	}
 	return opts, nil
+}
+
+// complete fills in the defaults and finds the host tools on PATH; it
+// fails when a tool, a CNI plugin or a Kubernetes binary is missing.
+func (o *Options) complete() error {
+	if o.Name == "" {
+		o.Name = "mrel-" + strconv.Itoa(os.Getpid())
+	}
+	if len(o.Name) > 12 {
+		return fmt.Errorf("name %q: at most 12 characters (it names interfaces and cgroups)", o.Name)
+	}
+	if o.NodeName == "" {
+		o.NodeName = "realnode"
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 2 * time.Minute
+	}
+	if o.CNIBinDir == "" {
+		o.CNIBinDir = "/usr/lib/cni"
+	}
+	_ = os.Setenv("PATH", os.Getenv("PATH")+":/usr/local/sbin:/usr/sbin:/sbin")
+	var missing []string
+	look := func(p *string, name string) {
+		if *p != "" {
+			return
+		}
+		if path, err := exec.LookPath(name); err == nil {
+			*p = path
+		} else {
+			missing = append(missing, name)
+		}
+	}
+	look(&o.Containerd, "containerd")
+	look(&o.Ctr, "ctr")
+	look(&o.Nsenter, "nsenter")
+	look(&o.Unshare, "unshare")
+	look(&o.IP, "ip")
+	for _, tool := range []string{"runc", "containerd-shim-runc-v2", "iptables", "iptables-restore", "conntrack"} {
+		var p string
+		look(&p, tool)
+	}
+	for _, plugin := range []string{cniBridgePlugin, "host-local", "portmap", "loopback"} {
+		if _, err := os.Stat(filepath.Join(o.CNIBinDir, plugin)); err != nil {
+			missing = append(missing, "CNI plugin "+plugin)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing %s: run `sudo make real-deps`", strings.Join(missing, ", "))
+	}
+	for _, b := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", kubelet, kubeProxy} {
+		if _, err := os.Stat(filepath.Join(o.KubeDir, b)); err != nil {
+			return fmt.Errorf("%s: %w (run `make real-tools`)", b, err)
+		}
+	}
+	return nil
 }
