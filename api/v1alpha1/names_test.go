@@ -7,11 +7,11 @@ import (
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 // postSwitchSuffix is the suffix of the longest child name, the post-switch
@@ -24,7 +24,7 @@ var postSwitchSuffix = "-post-switch-" + string(v1alpha1.Green) + "-" + strings.
 // whose name has MaxNameLength characters: each must be a DNS-1035 label
 // (which also means at most 63 characters).
 func TestChildNamesFitForTheLongestName(t *testing.T) {
-	r := &v1alpha1.MagentoRelease{ObjectMeta: metav1.ObjectMeta{Name: strings.Repeat("m", v1alpha1.MaxNameLength)}}
+	r := builder.MakeRelease("", strings.Repeat("m", v1alpha1.MaxNameLength)).Obj()
 	version := v1alpha1.Slot{Tag: "_" + strings.Repeat("a", 127), Digest: digestA, Revision: strings.Repeat("9", 63)}
 
 	names := []string{r.Name, specs.PreviewServiceName(r)}

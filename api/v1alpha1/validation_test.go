@@ -10,24 +10,18 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 const digestA = "sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"
 
-// minimal is the smallest valid release: blue active, both slots defined.
-func minimal(ns string) *v1alpha1.MagentoRelease {
-	return &v1alpha1.MagentoRelease{
-		ObjectMeta: metav1.ObjectMeta{GenerateName: "shop-", Namespace: ns},
-		Spec: v1alpha1.MagentoReleaseSpec{
-			ActiveColor: v1alpha1.Blue,
-			Blue:        &v1alpha1.Slot{Tag: "main-e4f5g6h"},
-			Green:       &v1alpha1.Slot{Tag: "main-e4f5g6h"},
-			Images: v1alpha1.Images{
-				App: "123456789.dkr.ecr.eu-west-1.amazonaws.com/magento-php-fpm",
-				Web: "123456789.dkr.ecr.eu-west-1.amazonaws.com/magento-nginx",
-			},
-		},
-	}
+// shopTag is the tag both slots of a minimal release run.
+const shopTag = "main-e4f5g6h"
+
+// minimal starts the smallest valid release with both slots defined: blue
+// active, both at shopTag, named by the API server.
+func minimal(ns string) *builder.ReleaseWrapper {
+	return builder.MakeRelease(ns, "shop").GenerateName("shop-").Blue(shopTag).Green(shopTag)
 }
 
 func after(d string) *metav1.Duration {
@@ -38,13 +32,26 @@ func after(d string) *metav1.Duration {
 	return &metav1.Duration{Duration: parsed}
 }
 
+// blueTag, idleAfter and appImage are changes of one field of a release.
+func blueTag(tag string) func(*v1alpha1.MagentoRelease) {
+	return func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Tag = tag }
+}
+
+func idleAfter(d string) func(*v1alpha1.MagentoRelease) {
+	return func(r *v1alpha1.MagentoRelease) { r.Spec.IdleScaleDown.After = after(d) }
+}
+
+func appImage(image string) func(*v1alpha1.MagentoRelease) {
+	return func(r *v1alpha1.MagentoRelease) { r.Spec.Images.App = image }
+}
+
 var _ = Describe("Creating a MagentoRelease", func() {
 	var ns string
 	BeforeEach(func() { ns = newNamespace() })
 
 	DescribeTable("rejects invalid objects with a message that says what to fix",
 		func(mutate func(*v1alpha1.MagentoRelease), fragment string) {
-			r := minimal(ns)
+			r := minimal(ns).Obj()
 			mutate(r)
 			err := k8sClient.Create(ctx, r)
 			Expect(err).To(HaveOccurred(), "the API server accepted an invalid object")
@@ -62,14 +69,11 @@ var _ = Describe("Creating a MagentoRelease", func() {
 			"spec.activeColor is blue but spec.blue is not set"),
 		Entry("slot without a tag", func(r *v1alpha1.MagentoRelease) { r.Spec.Green = &v1alpha1.Slot{} },
 			"spec.green.tag"),
-		Entry("tag with a slash", func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Tag = "feature/xyz" },
-			"spec.blue.tag in body should match"),
-		Entry("tag starting with a dash", func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Tag = "-main" },
-			"spec.blue.tag in body should match"),
+		Entry("tag with a slash", blueTag("feature/xyz"), "spec.blue.tag in body should match"),
+		Entry("tag starting with a dash", blueTag("-main"), "spec.blue.tag in body should match"),
 		Entry("tag starting with a dot", func(r *v1alpha1.MagentoRelease) { r.Spec.Green.Tag = ".hidden" },
 			"spec.green.tag in body should match"),
-		Entry("tag of 129 characters", func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Tag = strings.Repeat("a", 129) },
-			"spec.blue.tag in body should match"),
+		Entry("tag of 129 characters", blueTag(strings.Repeat("a", 129)), "spec.blue.tag in body should match"),
 		Entry("digest too short", func(r *v1alpha1.MagentoRelease) { r.Spec.Blue.Digest = "sha256:abc" },
 			"spec.blue.digest in body should match"),
 		Entry("digest with another algorithm", func(r *v1alpha1.MagentoRelease) {
@@ -102,18 +106,12 @@ var _ = Describe("Creating a MagentoRelease", func() {
 			"spec.progressDeadlineSeconds in body should be greater than or equal to 1"),
 		Entry("negative progress deadline", func(r *v1alpha1.MagentoRelease) { r.Spec.ProgressDeadlineSeconds = ptr.To[int32](-60) },
 			"spec.progressDeadlineSeconds in body should be greater than or equal to 1"),
-		Entry("idle scale-down after 10s", func(r *v1alpha1.MagentoRelease) { r.Spec.IdleScaleDown.After = after("10s") },
-			"idleScaleDown.after must be at least 30s"),
-		Entry("idle scale-down after 29.5s", func(r *v1alpha1.MagentoRelease) { r.Spec.IdleScaleDown.After = after("29.5s") },
-			"idleScaleDown.after must be at least 30s"),
-		Entry("idle scale-down after zero", func(r *v1alpha1.MagentoRelease) { r.Spec.IdleScaleDown.After = after("0s") },
-			"idleScaleDown.after must be at least 30s"),
-		Entry("app image with a tag", func(r *v1alpha1.MagentoRelease) { r.Spec.Images.App = "shop/php:latest" },
-			"images.app must be an image repository"),
-		Entry("app image in upper case", func(r *v1alpha1.MagentoRelease) { r.Spec.Images.App = "Shop/PHP" },
-			"images.app must be an image repository"),
-		Entry("app image missing", func(r *v1alpha1.MagentoRelease) { r.Spec.Images.App = "" },
-			"spec.images.app"),
+		Entry("idle scale-down after 10s", idleAfter("10s"), "idleScaleDown.after must be at least 30s"),
+		Entry("idle scale-down after 29.5s", idleAfter("29.5s"), "idleScaleDown.after must be at least 30s"),
+		Entry("idle scale-down after zero", idleAfter("0s"), "idleScaleDown.after must be at least 30s"),
+		Entry("app image with a tag", appImage("shop/php:latest"), "images.app must be an image repository"),
+		Entry("app image in upper case", appImage("Shop/PHP"), "images.app must be an image repository"),
+		Entry("app image missing", appImage(""), "spec.images.app"),
 		Entry("web image with spaces", func(r *v1alpha1.MagentoRelease) { r.Spec.Images.Web = "nginx latest" },
 			"images.web must be an image reference"),
 		Entry("unknown pull policy", func(r *v1alpha1.MagentoRelease) { r.Spec.Images.PullPolicy = "Sometimes" },
@@ -135,25 +133,15 @@ var _ = Describe("Creating a MagentoRelease", func() {
 
 	It("rejects a duration the API server cannot parse", func() {
 		// metav1.Duration cannot hold an unparsable string, so send raw JSON.
-		r := minimal(ns)
-		r.Name = "bad-duration"
-		r.GenerateName = ""
+		r := minimal(ns).Name("bad-duration").Obj()
 		err := createRaw(r, func(spec map[string]any) { spec["idleScaleDown"] = map[string]any{"after": "tomorrow"} })
 		Expect(err).To(HaveOccurred())
 		Expect(err.Error()).To(ContainSubstring("spec.idleScaleDown.after in body should match"))
 	})
 
 	It("fills in every documented default on a minimal object", func() {
-		r := &v1alpha1.MagentoRelease{
-			ObjectMeta: metav1.ObjectMeta{Name: "defaults", Namespace: ns},
-			Spec: v1alpha1.MagentoReleaseSpec{
-				ActiveColor: v1alpha1.Blue,
-				Blue:        &v1alpha1.Slot{Tag: "t"},
-				Images:      v1alpha1.Images{App: "shop/php", Web: "shop/nginx"},
-				Web:         v1alpha1.WebSpec{Autoscaling: &v1alpha1.Autoscaling{MaxReplicas: 4}},
-				Migration:   &v1alpha1.MigrationSpec{Enabled: true},
-			},
-		}
+		r := builder.MakeRelease(ns, "defaults").Migration().
+			With(func(r *v1alpha1.MagentoRelease) { r.Spec.Web.Autoscaling = &v1alpha1.Autoscaling{MaxReplicas: 4} }).Obj()
 		Expect(k8sClient.Create(ctx, r)).To(Succeed())
 		got := &v1alpha1.MagentoRelease{}
 		Expect(k8sClient.Get(ctx, keyOf(r), got)).To(Succeed())
@@ -178,7 +166,7 @@ var _ = Describe("Creating a MagentoRelease", func() {
 	})
 
 	It("accepts the largest valid values at the bounds", func() {
-		r := minimal(ns)
+		r := minimal(ns).Obj()
 		r.Spec.Blue.Tag = "_" + strings.Repeat("a", 127)
 		r.Spec.Blue.Digest = digestA
 		r.Spec.Images.App = "registry.local:5000/shop/php"
@@ -189,11 +177,7 @@ var _ = Describe("Creating a MagentoRelease", func() {
 		Expect(k8sClient.Create(ctx, r)).To(Succeed())
 	})
 
-	named := func(name string) *v1alpha1.MagentoRelease {
-		r := minimal(ns)
-		r.GenerateName, r.Name = "", name
-		return r
-	}
+	named := func(name string) *v1alpha1.MagentoRelease { return minimal(ns).Name(name).Obj() }
 
 	It("accepts a name of MaxNameLength (36) characters", func() {
 		Expect(v1alpha1.MaxNameLength).To(Equal(36))
@@ -223,8 +207,7 @@ var _ = Describe("Updating a MagentoRelease: the serving slot is immutable", fun
 	)
 	BeforeEach(func() {
 		ns = newNamespace()
-		r = minimal(ns)
-		r.Spec.Green.Tag = "green-1"
+		r = minimal(ns).Green("green-1").Obj()
 		Expect(k8sClient.Create(ctx, r)).To(Succeed())
 	})
 
@@ -287,7 +270,7 @@ var _ = Describe("Updating a MagentoRelease: the serving slot is immutable", fun
 				serving(v1alpha1.Blue)
 				update(func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor, r.Spec.Blue = v1alpha1.Green, nil })
 			},
-			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue = &v1alpha1.Slot{Tag: "main-e4f5g6h", Revision: "2"} },
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Blue = &v1alpha1.Slot{Tag: shopTag, Revision: "2"} },
 			"blue serves traffic; deploy to green and switch"),
 	)
 
@@ -333,7 +316,7 @@ var _ = Describe("Updating a MagentoRelease: the serving slot is immutable", fun
 				update(func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor, r.Spec.Blue = v1alpha1.Green, nil })
 			},
 			func(r *v1alpha1.MagentoRelease) {
-				r.Spec.Blue = &v1alpha1.Slot{Tag: "main-e4f5g6h"}
+				r.Spec.Blue = &v1alpha1.Slot{Tag: shopTag}
 				r.Spec.ActiveColor = v1alpha1.Blue
 			}),
 	)
@@ -358,7 +341,7 @@ var _ = Describe("Updating a MagentoRelease: the serving slot is immutable", fun
 
 	It("accepts the status writes of the operator", func() {
 		serving(v1alpha1.Blue)
-		r.Status.Blue = &v1alpha1.SlotStatus{Tag: "main-e4f5g6h", State: v1alpha1.SlotActive, Ready: true}
+		r.Status.Blue = &v1alpha1.SlotStatus{Tag: shopTag, State: v1alpha1.SlotActive, Ready: true}
 		Expect(k8sClient.Status().Update(ctx, r)).To(Succeed())
 	})
 })

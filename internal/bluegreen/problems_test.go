@@ -12,7 +12,7 @@ import (
 )
 
 func TestReport(t *testing.T) {
-	rel := release(blue, &v1, nil, v1alpha1.MagentoReleaseStatus{ActiveColor: blue})
+	rel := release(blue, &v1, nil, v1alpha1.MagentoReleaseStatus{ActiveColor: blue}).Obj()
 	in := Input{Release: rel, Slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: none()},
 		Owned: allOwned(rel), Now: t0}
 	conflict := Problem{Reason: ReasonNameConflict, Message: "Service shop-preview already exists and it belongs to MagentoRelease shop-preview"}
@@ -55,7 +55,7 @@ func TestReport(t *testing.T) {
 }
 
 func TestKeepReported(t *testing.T) {
-	rel := release(blue, &v1, nil, v1alpha1.MagentoReleaseStatus{ActiveColor: blue})
+	rel := release(blue, &v1, nil, v1alpha1.MagentoReleaseStatus{ActiveColor: blue}).Obj()
 	in := Input{Release: rel, Slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: none()},
 		Owned: allOwned(rel), Now: t0}
 	plan := Decide(in)

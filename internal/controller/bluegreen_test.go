@@ -21,20 +21,19 @@ import (
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 var _ = Describe("A MagentoRelease", func() {
 	var rel *v1alpha1.MagentoRelease
 
-	BeforeEach(func() {
-		rel = newRelease(newNamespace())
-	})
+	BeforeEach(func() { rel = builder.MakeRelease(newNamespace(), "shop").Obj() })
 
 	// deployGreen adds green at tag and waits until its Deployments exist.
 	deployGreen := func(tag string) {
 		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Green = &v1alpha1.Slot{Tag: tag} })
 		Eventually(func() string { return image(deployment(rel, specs.PHPFPM, v1alpha1.Green)) }, timeout, interval).
-			Should(Equal("registry.local:5000/shop/php:" + tag))
+			Should(Equal(builder.Registry + "/php:" + tag))
 	}
 
 	It("rolls out the first slot and points the Services at it straight away", func() {
@@ -46,7 +45,7 @@ var _ = Describe("A MagentoRelease", func() {
 				NotTo(BeNil(), "%s", comp)
 		}
 		web := deployment(rel, specs.Web, v1alpha1.Blue)
-		Expect(image(web)).To(Equal("registry.local:5000/shop/nginx:main-1"))
+		Expect(image(web)).To(Equal(builder.Registry + "/nginx:main-1"))
 		Expect(web.Spec.Template.Spec.Containers[0].Env).To(ContainElements(
 			corev1.EnvVar{Name: "PHP_FPM_HOST", Value: "shop-php-fpm-blue"}, corev1.EnvVar{Name: "PHP_FPM_PORT", Value: "9000"}))
 		Expect(replicas(deployment(rel, specs.Cron, v1alpha1.Blue))).To(BeEquivalentTo(1))
@@ -276,7 +275,7 @@ var _ = Describe("A MagentoRelease", func() {
 		By("rolling back to the scaled-down slot: scale up first, switch when ready")
 		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Blue })
 		Eventually(func() int32 { return replicas(deployment(rel, specs.PHPFPM, v1alpha1.Blue)) }, timeout, interval).Should(BeEquivalentTo(2))
-		Expect(image(deployment(rel, specs.PHPFPM, v1alpha1.Blue))).To(Equal("registry.local:5000/shop/php:main-1"))
+		Expect(image(deployment(rel, specs.PHPFPM, v1alpha1.Blue))).To(Equal(builder.Registry + "/php:main-1"))
 		Consistently(func() string { return servicesColor(rel) }, 2*resync, interval).Should(Equal("green"))
 		settle(rel)
 		Expect(servicesColor(rel)).To(Equal("blue"))

@@ -19,6 +19,7 @@ import (
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/bluegreen"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 // TestARoundChecksThePodsAtOnceAndReportsTheFirstFailureByName checks the
@@ -49,9 +50,7 @@ func TestARoundChecksThePodsAtOnceAndReportsTheFirstFailureByName(t *testing.T) 
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 
-	rel := &v1alpha1.MagentoRelease{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: "stage"}}
-	rel.Spec.Web.Port = int32(ln.Addr().(*net.TCPAddr).Port)
-	rel.Spec.Verification = &v1alpha1.VerificationSpec{}
+	rel := builder.MakeRelease("stage", "shop").WebPort(int32(ln.Addr().(*net.TCPAddr).Port)).Verification(v1alpha1.VerificationSpec{}).Obj()
 	var objs []runtime.Object
 	// Names in the reverse order of the addresses: pod-1 is on 127.0.0.7.
 	for i := 1; i <= 6; i++ {

@@ -86,9 +86,9 @@ func (r *MagentoReleaseReconciler) write(ctx context.Context, decided *v1alpha1.
 		instance, _ = os.Hostname()
 	}
 	ev := &eventsv1.Event{
-		// <object>.<suffix>, unique by the API server: the reconciler's
+		// <object>-<suffix>, unique by the API server: the reconciler's
 		// clock (a fake one in tests) may not have moved since the last one.
-		ObjectMeta:          metav1.ObjectMeta{GenerateName: decided.Name + ".", Namespace: decided.Namespace},
+		ObjectMeta:          metav1.ObjectMeta{GenerateName: decided.Name + "-", Namespace: decided.Namespace},
 		EventTime:           metav1.NewMicroTime(r.Clock.Now()),
 		ReportingController: reportingController,
 		ReportingInstance:   instance,

@@ -3,16 +3,16 @@ package controller
 import (
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 func TestRecentEventsRecordsATransitionOncePerVersion(t *testing.T) {
 	var e recentEvents
 	at := func(name, rv string) *v1alpha1.MagentoRelease {
-		return &v1alpha1.MagentoRelease{ObjectMeta: metav1.ObjectMeta{Namespace: "n", Name: name, ResourceVersion: rv}}
+		return builder.MakeRelease("n", name).ResourceVersion(rv).Obj()
 	}
 	if !e.first(at("a", "10"), "Switched blue→green") {
 		t.Fatal("a new event was suppressed")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 const (
@@ -33,60 +34,99 @@ func newNamespace() string {
 	return ns.Name
 }
 
-// newRelease returns a release with blue active on tag main-1.
-func newRelease(ns string) *v1alpha1.MagentoRelease {
-	return &v1alpha1.MagentoRelease{
-		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
-		Spec: v1alpha1.MagentoReleaseSpec{
-			ActiveColor: v1alpha1.Blue,
-			Blue:        &v1alpha1.Slot{Tag: "main-1"},
-			Images:      v1alpha1.Images{App: "registry.local:5000/shop/php", Web: "registry.local:5000/shop/nginx"},
-		},
-	}
-}
-
 // get reads the release again.
 func get(rel *v1alpha1.MagentoRelease) *v1alpha1.MagentoRelease {
-	out := &v1alpha1.MagentoRelease{}
-	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(rel), out)).To(Succeed())
-	return out
+	cur, err := builder.Get(ctx, k8sClient, rel)
+	Expect(err).NotTo(HaveOccurred())
+	return cur
 }
 
-// change applies mutate to the newest release, retrying on conflicts.
+// change applies mutate to the newest release, retrying until it is written.
 func change(rel *v1alpha1.MagentoRelease, mutate func(*v1alpha1.MagentoRelease)) {
-	Eventually(func() error {
-		cur := get(rel)
-		mutate(cur)
-		return k8sClient.Update(ctx, cur)
-	}, timeout, interval).Should(Succeed())
+	Eventually(func() error { return builder.Change(ctx, k8sClient, rel, mutate) }, timeout, interval).Should(Succeed())
 }
 
+// deployment reads a slot's Deployment of the release; nil when it does not exist.
 func deployment(rel *v1alpha1.MagentoRelease, comp specs.Component, color v1alpha1.Color) *appsv1.Deployment {
-	d := &appsv1.Deployment{}
-	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: specs.SlotName(rel, comp, color)}, d); err != nil {
-		return nil
-	}
-	return d
+	return builder.Deployment(ctx, k8sClient, rel, comp, color)
 }
 
+// service reads a Service in the release's namespace; nil when it does not exist.
 func service(rel *v1alpha1.MagentoRelease, name string) *corev1.Service {
-	s := &corev1.Service{}
-	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: name}, s); err != nil {
-		return nil
-	}
-	return s
+	return builder.Service(ctx, k8sClient, rel, name)
 }
 
 // servicesColor is the slot <name> and <name>-php-fpm select ("mixed" when they differ).
 func servicesColor(rel *v1alpha1.MagentoRelease) string {
-	web, fpm := service(rel, rel.Name), service(rel, rel.Name+"-php-fpm")
-	if web == nil || fpm == nil {
-		return ""
+	return builder.ServicesColor(ctx, k8sClient, rel)
+}
+
+// releaseEvents lists the Events recorded for the release with a reason.
+func releaseEvents(rel *v1alpha1.MagentoRelease, reason string) []eventsv1.Event {
+	list := &eventsv1.EventList{}
+	Expect(k8sClient.List(ctx, list, client.InNamespace(rel.Namespace))).To(Succeed())
+	var out []eventsv1.Event
+	for _, e := range list.Items {
+		if e.Regarding.Name == rel.Name && e.Reason == reason {
+			out = append(out, e)
+		}
 	}
-	if web.Spec.Selector[specs.LabelColor] != fpm.Spec.Selector[specs.LabelColor] {
-		return "mixed"
+	return out
+}
+
+func notes(events []eventsv1.Event) []string {
+	out := make([]string, 0, len(events))
+	for _, e := range events {
+		out = append(out, e.Note)
 	}
-	return web.Spec.Selector[specs.LabelColor]
+	return out
+}
+
+// degradedFor waits until the release reports Degraded with reason, and
+// returns the message.
+func degradedFor(rel *v1alpha1.MagentoRelease, reason string) string {
+	Eventually(func() *metav1.Condition { return condition(rel, v1alpha1.ConditionDegraded) }, timeout, interval).
+		Should(And(HaveField("Status", metav1.ConditionTrue), HaveField("Reason", reason)))
+	return condition(rel, v1alpha1.ConditionDegraded).Message
+}
+
+// neverReady checks the release does not report Ready for a while.
+func neverReady(rel *v1alpha1.MagentoRelease) {
+	Consistently(func() bool { return meta.IsStatusConditionTrue(get(rel).Status.Conditions, v1alpha1.ConditionReady) },
+		2*resync, interval).Should(BeFalse())
+}
+
+// rollOutAll rolls out every Deployment of the release once.
+func rollOutAll(rel *v1alpha1.MagentoRelease) {
+	for _, color := range v1alpha1.Colors {
+		for _, comp := range specs.SlotComponents {
+			if d := deployment(rel, comp, color); d != nil && !deploymentState(d, 0).Ready {
+				rollOut(d)
+			}
+		}
+	}
+}
+
+// deployAndSwitch deploys tag (and revision) to green and asks for the
+// switch to it, in one update that also makes the changes also asks for,
+// waits until green's php-fpm runs that version, and returns the name of
+// its migration Job.
+func deployAndSwitch(rel *v1alpha1.MagentoRelease, tag, revision string, also ...func(*v1alpha1.MagentoRelease)) string {
+	v := v1alpha1.Slot{Tag: tag, Revision: revision}
+	change(rel, func(r *v1alpha1.MagentoRelease) {
+		r.Spec.ActiveColor = v1alpha1.Green
+		r.Spec.Green = &v1alpha1.Slot{Tag: tag, Revision: revision}
+		for _, f := range also {
+			f(r)
+		}
+	})
+	Eventually(func() v1alpha1.Slot {
+		if d := deployment(rel, specs.PHPFPM, v1alpha1.Green); d != nil {
+			return specs.RenderedVersion(d)
+		}
+		return v1alpha1.Slot{}
+	}, timeout, interval).Should(Equal(v))
+	return specs.MigrationJobName(rel, v1alpha1.Green, v)
 }
 
 // rollOut writes a Deployment's status the way the Deployment controller

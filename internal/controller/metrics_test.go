@@ -6,6 +6,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 // metricValue reads a sample of the manager's registry by name and labels.
@@ -42,8 +43,7 @@ func metricValue(name string, labels map[string]string) (float64, bool) {
 
 var _ = Describe("Release metrics", func() {
 	It("report the active colour, slot readiness, switches and their duration, and forget deleted releases", func() {
-		rel := newRelease(newNamespace())
-		rel.Spec.Green = &v1alpha1.Slot{Tag: "feature-m"}
+		rel := builder.MakeRelease(newNamespace(), "shop").Green("feature-m").Obj()
 		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
 		settle(rel)
 		l := func(extra ...string) map[string]string {

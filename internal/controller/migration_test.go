@@ -12,42 +12,20 @@ import (
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 var _ = Describe("Migrations and post-switch Jobs", func() {
 	var rel *v1alpha1.MagentoRelease
 
 	BeforeEach(func() {
-		rel = newRelease(newNamespace())
-		rel.Spec.Migration = &v1alpha1.MigrationSpec{Enabled: true}
-		rel.Spec.PostSwitch = &v1alpha1.PostSwitchSpec{Command: []string{"php", "bin/magento", "cache:clean", "full_page"}}
-		rel.Spec.Env = nil
+		rel = builder.MakeRelease(newNamespace(), "shop").Migration().PostSwitch("php", "bin/magento", "cache:clean", "full_page").Obj()
 		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
 		settle(rel)
 		Expect(jobNames(rel, specs.Migration)).To(BeEmpty(), "the first rollout runs no migration")
 		Expect(get(rel).Status.Blue.Migrated).To(BeTrue())
 	})
 
-	// deployAndSwitch deploys tag (and revision) to color and asks for the
-	// switch to it, in one update.
-	deployAndSwitch := func(color v1alpha1.Color, tag, revision string) string {
-		change(rel, func(r *v1alpha1.MagentoRelease) {
-			r.Spec.ActiveColor = color
-			if color == v1alpha1.Green {
-				r.Spec.Green = &v1alpha1.Slot{Tag: tag, Revision: revision}
-			} else {
-				r.Spec.Blue = &v1alpha1.Slot{Tag: tag, Revision: revision}
-			}
-		})
-		v := v1alpha1.Slot{Tag: tag, Revision: revision}
-		Eventually(func() v1alpha1.Slot {
-			if d := deployment(rel, specs.PHPFPM, color); d != nil {
-				return specs.RenderedVersion(d)
-			}
-			return v1alpha1.Slot{}
-		}, timeout, interval).Should(Equal(v))
-		return specs.MigrationJobName(rel, color, v)
-	}
 	migrationJob := func(name string) *batchv1.Job {
 		j := &batchv1.Job{}
 		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: name}, j); err != nil {
@@ -57,14 +35,14 @@ var _ = Describe("Migrations and post-switch Jobs", func() {
 	}
 
 	It("runs the migration once the target is ready and moves traffic only after it succeeded", func() {
-		name := deployAndSwitch(v1alpha1.Green, "release-2", "")
+		name := deployAndSwitch(rel, "release-2", "")
 		Consistently(func() *batchv1.Job { return migrationJob(name) }, 2*resync, interval).Should(BeNil(),
 			"the migration started before the target was ready")
 		rollOutSlot(rel, v1alpha1.Green)
 		Eventually(func() *batchv1.Job { return migrationJob(name) }, timeout, interval).ShouldNot(BeNil())
 		j := migrationJob(name)
 		c := j.Spec.Template.Spec.Containers[0]
-		Expect(c.Image).To(Equal("registry.local:5000/shop/php:release-2"))
+		Expect(c.Image).To(Equal(builder.Registry + "/php:release-2"))
 		Expect(c.Command).To(Equal(specs.DefaultMigrationCommand))
 		Expect(*j.Spec.BackoffLimit).To(BeEquivalentTo(1))
 		Expect(j.Labels).To(HaveKeyWithValue(specs.LabelComponent, "migration"))
@@ -92,7 +70,7 @@ var _ = Describe("Migrations and post-switch Jobs", func() {
 	})
 
 	It("holds the switch when the migration fails, and a new revision retries", func() {
-		name := deployAndSwitch(v1alpha1.Green, "release-3", "")
+		name := deployAndSwitch(rel, "release-3", "")
 		rollOutSlot(rel, v1alpha1.Green)
 		Eventually(func() *batchv1.Job { return migrationJob(name) }, timeout, interval).ShouldNot(BeNil())
 		jobPod(rel, name, 1, "setup:db:status: failed with exit 1\n")
@@ -111,7 +89,7 @@ var _ = Describe("Migrations and post-switch Jobs", func() {
 
 		By("following the operator's advice literally: one update of the target retries with a new Job")
 		Expect(condition(rel, v1alpha1.ConditionDegraded).Message).To(ContainSubstring("deploy a new tag, digest or revision to green to retry"))
-		retry := deployAndSwitch(v1alpha1.Green, "release-3", "2")
+		retry := deployAndSwitch(rel, "release-3", "2")
 		Expect(retry).NotTo(Equal(name))
 		Eventually(func() *batchv1.Job { rollOutAll(rel); return migrationJob(retry) }, timeout, interval).ShouldNot(BeNil())
 		finishJob(rel, retry, true)
@@ -120,7 +98,7 @@ var _ = Describe("Migrations and post-switch Jobs", func() {
 	})
 
 	It("does not rerun a finished migration after a restart, even with its Job cleaned up", func() {
-		name := deployAndSwitch(v1alpha1.Green, "release-4", "")
+		name := deployAndSwitch(rel, "release-4", "")
 		rollOutSlot(rel, v1alpha1.Green)
 		Eventually(func() *batchv1.Job { return migrationJob(name) }, timeout, interval).ShouldNot(BeNil())
 		finishJob(rel, name, true)
@@ -141,7 +119,7 @@ var _ = Describe("Migrations and post-switch Jobs", func() {
 	It("runs the post-switch Job exactly once per switch, with the new slot's image", func() {
 		rel.Spec.Migration = nil
 		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Migration = nil })
-		deployAndSwitch(v1alpha1.Green, "release-5", "")
+		deployAndSwitch(rel, "release-5", "")
 		rollOutSlot(rel, v1alpha1.Green)
 		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
 		Eventually(func() []string { return jobNames(rel, specs.PostSwitch) }, timeout, interval).Should(HaveLen(1))
@@ -150,7 +128,7 @@ var _ = Describe("Migrations and post-switch Jobs", func() {
 		Eventually(func() string { return get(rel).Status.PostSwitchJob }, timeout, interval).Should(Equal(first))
 		j := &batchv1.Job{}
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: first}, j)).To(Succeed())
-		Expect(j.Spec.Template.Spec.Containers[0].Image).To(Equal("registry.local:5000/shop/php:release-5"))
+		Expect(j.Spec.Template.Spec.Containers[0].Image).To(Equal(builder.Registry + "/php:release-5"))
 		Expect(j.Spec.Template.Spec.Containers[0].Command).To(Equal([]string{"php", "bin/magento", "cache:clean", "full_page"}))
 		settle(rel)
 		Consistently(func() []string { return jobNames(rel, specs.PostSwitch) }, 2*resync, interval).Should(HaveLen(1))

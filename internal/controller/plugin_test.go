@@ -16,6 +16,7 @@ import (
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/plugin"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 var _ = Describe("kubectl magento", func() {
@@ -31,7 +32,7 @@ var _ = Describe("kubectl magento", func() {
 		Expect(err).NotTo(HaveOccurred())
 		kubeconfig = filepath.Join(GinkgoT().TempDir(), "kubeconfig")
 		Expect(os.WriteFile(kubeconfig, raw, 0o600)).To(Succeed())
-		rel = newRelease(newNamespace())
+		rel = builder.MakeRelease(newNamespace(), "shop").Obj()
 		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
 		settle(rel)
 	})

@@ -11,13 +11,14 @@ import (
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/bluegreen"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 // TestStoppedDeploymentsFollowEveryGenerationAtZero steps one idle cron
 // Deployment through generations: it stays known stopped only while each
 // generation is seen and asks for zero replicas.
 func TestStoppedDeploymentsFollowEveryGenerationAtZero(t *testing.T) {
-	rel := &v1alpha1.MagentoRelease{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop"}}
+	rel := builder.MakeRelease("ns", "shop").Obj()
 	name := specs.SlotName(rel, specs.Cron, v1alpha1.Green)
 	var s stoppedDeployments
 	type gen struct {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 // holdFinalizer keeps a deleted pod terminating until the spec removes it,
@@ -41,9 +42,7 @@ func scaledDownOnOldCluster(rel *v1alpha1.MagentoRelease, comp specs.Component, 
 var _ = Describe("A MagentoRelease on a cluster that does not report terminating replicas", func() {
 	var rel *v1alpha1.MagentoRelease
 
-	BeforeEach(func() {
-		rel = newRelease(newNamespace())
-	})
+	BeforeEach(func() { rel = builder.MakeRelease(newNamespace(), "shop").Obj() })
 
 	It("keeps the new slot's cron stopped while the old slot's cron pod is terminating (rule 13)", func() {
 		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
@@ -60,7 +59,7 @@ var _ = Describe("A MagentoRelease on a cluster that does not report terminating
 				Finalizers: []string{holdFinalizer},
 			},
 			Spec: corev1.PodSpec{
-				Containers:                   []corev1.Container{{Name: "cron", Image: "registry.local:5000/shop/php:main-1"}},
+				Containers:                   []corev1.Container{{Name: "cron", Image: builder.Registry + "/php:main-1"}},
 				AutomountServiceAccountToken: new(bool),
 			},
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 var _ = Describe("Verification", func() {
@@ -44,15 +45,14 @@ var _ = Describe("Verification", func() {
 		}))
 		DeferCleanup(srv.Close)
 
-		rel = newRelease(newNamespace())
 		// The web pods of the spec "listen" where the test's shop does: the
 		// checks go to <pod IP>:<web port>, and the pods' IP is 127.0.0.1.
-		rel.Spec.Web.Port = int32(srv.Listener.Addr().(*net.TCPAddr).Port)
-		rel.Spec.Ingress = &v1alpha1.IngressSpec{Host: "shop.example.com"}
-		rel.Spec.Verification = &v1alpha1.VerificationSpec{
-			Checks: []v1alpha1.HTTPCheck{{Path: "/health_check.php"}, {Path: "/", Contains: "ok"}},
-			Window: &metav1.Duration{Duration: time.Hour}, Interval: &metav1.Duration{Duration: time.Second},
-		}
+		rel = builder.MakeRelease(newNamespace(), "shop").WebPort(int32(srv.Listener.Addr().(*net.TCPAddr).Port)).
+			Ingress(v1alpha1.IngressSpec{Host: "shop.example.com"}).
+			Verification(v1alpha1.VerificationSpec{
+				Checks: []v1alpha1.HTTPCheck{{Path: "/health_check.php"}, {Path: "/", Contains: "ok"}},
+				Window: &metav1.Duration{Duration: time.Hour}, Interval: &metav1.Duration{Duration: time.Second},
+			}).Obj()
 		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
 		settle(rel)
 		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Green = &v1alpha1.Slot{Tag: "main-2"} })
@@ -124,7 +124,7 @@ var _ = Describe("Verification", func() {
 		j := &batchv1.Job{}
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: first}, j)).To(Succeed())
 		c := j.Spec.Template.Spec.Containers[0]
-		Expect(c.Image).To(Equal("registry.local:5000/shop/php:main-2"))
+		Expect(c.Image).To(Equal(builder.Registry + "/php:main-2"))
 		Expect(c.Command).To(Equal([]string{"bin/smoke-test"}))
 		Expect(c.Env).To(ContainElements(corev1.EnvVar{Name: "MAGENTO_SLOT", Value: "green"},
 			corev1.EnvVar{Name: "MAGENTO_CHECK", Value: "before-switch"},
@@ -157,12 +157,8 @@ var _ = Describe("Verification", func() {
 	})
 
 	It("keeps traffic on a failed slot after a migration that is not declared compatible", func() {
-		change(rel, func(r *v1alpha1.MagentoRelease) {
-			r.Spec.Migration = &v1alpha1.MigrationSpec{Enabled: true}
-			r.Spec.Green = &v1alpha1.Slot{Tag: "main-3"}
-			r.Spec.ActiveColor = v1alpha1.Green
-		})
-		name := specs.MigrationJobName(rel, v1alpha1.Green, v1alpha1.Slot{Tag: "main-3"})
+		name := deployAndSwitch(rel, "main-3", "",
+			func(r *v1alpha1.MagentoRelease) { r.Spec.Migration = &v1alpha1.MigrationSpec{Enabled: true} })
 		Eventually(func() []string { rollOutAll(rel); return jobNames(rel, specs.Migration) }, timeout, interval).Should(ContainElement(name))
 		finishJob(rel, name, true)
 		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/testenv"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 const healthKey = "resource.customizations.health.magento.ops.dev_MagentoRelease"
@@ -84,13 +85,14 @@ func health(t *testing.T, script string, r *v1alpha1.MagentoRelease) (string, st
 	return hs.RawGetString("status").String(), hs.RawGetString("message").String()
 }
 
+// release is a release at generation whose status says it observed
+// observed, with conds.
 func release(generation, observed int64, conds ...metav1.Condition) *v1alpha1.MagentoRelease {
-	r := &v1alpha1.MagentoRelease{ObjectMeta: metav1.ObjectMeta{Name: "shop", Generation: generation}}
-	r.Status.ObservedGeneration = observed
+	st := v1alpha1.MagentoReleaseStatus{ObservedGeneration: observed}
 	for _, c := range conds {
-		meta.SetStatusCondition(&r.Status.Conditions, c)
+		meta.SetStatusCondition(&st.Conditions, c)
 	}
-	return r
+	return builder.MakeRelease("", "shop").Generation(generation).Status(st).Obj()
 }
 
 func cond(t string, s metav1.ConditionStatus, msg string) metav1.Condition {
@@ -103,7 +105,7 @@ func TestHealth(t *testing.T) {
 		r           *v1alpha1.MagentoRelease
 		status, msg string
 	}{
-		"no status yet": {&v1alpha1.MagentoRelease{ObjectMeta: metav1.ObjectMeta{Generation: 1}}, "Progressing",
+		"no status yet": {builder.MakeRelease("", "shop").Generation(1).Obj(), "Progressing",
 			"Waiting for the operator to observe the latest spec"},
 		"observedGeneration lags": {release(3, 2, cond("Ready", "True", "blue serves")), "Progressing",
 			"Waiting for the operator to observe the latest spec"},

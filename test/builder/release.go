@@ -48,6 +48,12 @@ func (w *ReleaseWrapper) With(change func(*v1alpha1.MagentoRelease)) *ReleaseWra
 	return w
 }
 
+// Name sets metadata.name, dropping any generateName.
+func (w *ReleaseWrapper) Name(name string) *ReleaseWrapper {
+	w.r.Name, w.r.GenerateName = name, ""
+	return w
+}
+
 // GenerateName names the release by the API server, from prefix.
 func (w *ReleaseWrapper) GenerateName(prefix string) *ReleaseWrapper {
 	w.r.Name, w.r.GenerateName = "", prefix
@@ -63,6 +69,12 @@ func (w *ReleaseWrapper) UID(uid types.UID) *ReleaseWrapper {
 // Generation sets metadata.generation, for objects that never reach an API server.
 func (w *ReleaseWrapper) Generation(g int64) *ReleaseWrapper {
 	w.r.Generation = g
+	return w
+}
+
+// ResourceVersion sets metadata.resourceVersion, for objects that never reach an API server.
+func (w *ReleaseWrapper) ResourceVersion(rv string) *ReleaseWrapper {
+	w.r.ResourceVersion = rv
 	return w
 }
 
@@ -141,6 +153,12 @@ func (w *ReleaseWrapper) NoIdleScaleDown() *ReleaseWrapper {
 // Deadline sets spec.progressDeadlineSeconds.
 func (w *ReleaseWrapper) Deadline(seconds int32) *ReleaseWrapper {
 	w.r.Spec.ProgressDeadlineSeconds = ptr.To(seconds)
+	return w
+}
+
+// Ingress routes spec.ingress's hosts to the release's Services.
+func (w *ReleaseWrapper) Ingress(spec v1alpha1.IngressSpec) *ReleaseWrapper {
+	w.r.Spec.Ingress = &spec
 	return w
 }
 

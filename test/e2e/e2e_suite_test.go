@@ -25,10 +25,18 @@ import (
 )
 
 var (
-	cluster   *simcluster.Cluster
-	operator  *simcluster.Operator
+	ctx = context.Background()
+	// cluster is the simulated cluster, operator the operator's process on it.
+	cluster  *simcluster.Cluster
+	operator *simcluster.Operator
+	// k8sClient reads and writes the cluster as its administrator.
 	k8sClient client.WithWatch
-	ctx       = context.Background()
+)
+
+// How long and how often the specs poll the cluster.
+const (
+	timeout  = 90 * time.Second
+	interval = 250 * time.Millisecond
 )
 
 func TestE2E(t *testing.T) {

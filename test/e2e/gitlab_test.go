@@ -42,8 +42,7 @@ var _ = Describe("The GitLab CI example's kubectl jobs", func() {
 			}
 		}
 
-		rel := newRelease(newNamespace())
-		rel.Name = "magento"
+		rel := newRelease(newNamespace()).Name("magento").Obj()
 		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
 		Eventually(settled(rel), timeout, interval).Should(Succeed())
 

@@ -21,14 +21,12 @@ import (
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/builder"
 	"github.com/magento-operator/magento-operator/test/simcluster"
 )
 
-const (
-	timeout  = 90 * time.Second
-	interval = 250 * time.Millisecond
-)
-
+// newNamespace creates a namespace for one spec, once its default
+// ServiceAccount exists.
 func newNamespace() string {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-"}}
 	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
@@ -36,30 +34,17 @@ func newNamespace() string {
 	return ns.Name
 }
 
-func newRelease(ns string) *v1alpha1.MagentoRelease {
-	return &v1alpha1.MagentoRelease{
-		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
-		Spec: v1alpha1.MagentoReleaseSpec{
-			ActiveColor: v1alpha1.Blue,
-			Blue:        &v1alpha1.Slot{Tag: "main-1"},
-			Images:      v1alpha1.Images{App: "registry.example.com/shop/php", Web: "registry.example.com/shop/nginx"},
-			Pod:         v1alpha1.PodSettings{Tolerations: simcluster.PodTolerations, NodeSelector: simcluster.PodNodeSelector},
-		},
-	}
+// newRelease starts a release named shop in ns whose pods go where the
+// simulated cluster runs them.
+func newRelease(ns string) *builder.ReleaseWrapper {
+	return builder.MakeRelease(ns, "shop").Pods(simcluster.PodTolerations, simcluster.PodNodeSelector)
 }
 
+// get reads the release again.
 func get(rel *v1alpha1.MagentoRelease) *v1alpha1.MagentoRelease {
-	out := &v1alpha1.MagentoRelease{}
-	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(rel), out)).To(Succeed())
-	return out
-}
-
-func change(rel *v1alpha1.MagentoRelease, mutate func(*v1alpha1.MagentoRelease)) {
-	Eventually(func() error {
-		cur := get(rel)
-		mutate(cur)
-		return k8sClient.Update(ctx, cur)
-	}, timeout, interval).Should(Succeed())
+	cur, err := builder.Get(ctx, k8sClient, rel)
+	Expect(err).NotTo(HaveOccurred())
+	return cur
 }
 
 // settled: Ready, not Progressing, status current, every Deployment rolled out.
@@ -80,22 +65,14 @@ func settled(rel *v1alpha1.MagentoRelease) func(Gomega) {
 	}
 }
 
+// change applies mutate to the newest release, retrying until it is written.
+func change(rel *v1alpha1.MagentoRelease, mutate func(*v1alpha1.MagentoRelease)) {
+	Eventually(func() error { return builder.Change(ctx, k8sClient, rel, mutate) }, timeout, interval).Should(Succeed())
+}
+
+// servicesColor is the slot <name> and <name>-php-fpm select ("mixed" when they differ).
 func servicesColor(rel *v1alpha1.MagentoRelease) string {
-	colors := map[string]bool{}
-	for _, name := range []string{rel.Name, rel.Name + "-php-fpm"} {
-		s := &corev1.Service{}
-		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: name}, s); err != nil {
-			return ""
-		}
-		colors[s.Spec.Selector[specs.LabelColor]] = true
-	}
-	if len(colors) != 1 {
-		return "mixed"
-	}
-	for c := range colors {
-		return c
-	}
-	return ""
+	return builder.ServicesColor(ctx, k8sClient, rel)
 }
 
 // pods lists the UIDs of a component's pods of a slot.

@@ -26,9 +26,7 @@ import (
 var _ = Describe("A release on the simulated cluster", func() {
 	var rel *v1alpha1.MagentoRelease
 
-	BeforeEach(func() {
-		rel = newRelease(newNamespace())
-	})
+	BeforeEach(func() { rel = newRelease(newNamespace()).Obj() })
 
 	It("walks a whole cycle: rollout, deploy, preview, switch, idle scale-down, rollback", func() {
 		rules := watchRules(rel)

@@ -3,22 +3,23 @@
 package e2e
 
 import (
+	"fmt"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 var _ = Describe("Traffic is what the Services serve", func() {
 	It("sets back Services moved by hand to an unready slot while the operator was down", func() {
-		rel := newRelease(newNamespace())
+		rel := newRelease(newNamespace()).Obj()
 		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
 		Eventually(settled(rel), timeout, interval).Should(Succeed())
 		change(rel, func(r *v1alpha1.MagentoRelease) {
@@ -38,9 +39,9 @@ var _ = Describe("Traffic is what the Services serve", func() {
 		DeferCleanup(func() { Expect(operator.Start()).To(Succeed()) })
 		for _, name := range []string{rel.Name, rel.Name + "-php-fpm"} {
 			Eventually(func() error {
-				s := &corev1.Service{}
-				if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: name}, s); err != nil {
-					return err
+				s := builder.Service(ctx, k8sClient, rel, name)
+				if s == nil {
+					return fmt.Errorf("no Service %s", name)
 				}
 				s.Spec.Selector[specs.LabelColor] = "green"
 				return k8sClient.Update(ctx, s)

@@ -9,13 +9,13 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 // writerTimeline is what a pod watch saw of a release's cron and consumer
@@ -119,7 +119,7 @@ func (t *writerTimeline) finish() {
 
 var _ = Describe("Cron and consumers on a cluster that does not report terminating replicas", func() {
 	It("never run in both slots across a switch, terminating pods included: the new slot's start once the old one's are gone", func() {
-		rel := newRelease(newNamespace())
+		rel := newRelease(newNamespace()).Obj()
 		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
 		Eventually(settled(rel), timeout, interval).Should(Succeed())
 		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Green = &v1alpha1.Slot{Tag: "main-2"} })
@@ -132,8 +132,8 @@ var _ = Describe("Cron and consumers on a cluster that does not report terminati
 
 		By("blue's cron Deployment counts its terminating pod nowhere")
 		Eventually(func(g Gomega) {
-			d := &appsv1.Deployment{}
-			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: rel.Namespace, Name: specs.SlotName(rel, specs.Cron, v1alpha1.Blue)}, d)).To(Succeed())
+			d := builder.Deployment(ctx, k8sClient, rel, specs.Cron, v1alpha1.Blue)
+			g.Expect(d).NotTo(BeNil())
 			g.Expect(*d.Spec.Replicas).To(BeZero())
 			g.Expect(d.Status.ObservedGeneration).To(Equal(d.Generation))
 			g.Expect(d.Status.Replicas).To(BeZero())

@@ -18,11 +18,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/testenv"
+	"github.com/magento-operator/magento-operator/test/builder"
 	"github.com/magento-operator/magento-operator/test/realcluster/images"
 )
 
@@ -66,22 +66,14 @@ func TestRealTraffic(t *testing.T) {
 	if err := shop.Namespace(ctx, "shop"); err != nil {
 		t.Fatal(err)
 	}
-	rel := &v1alpha1.MagentoRelease{
-		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: "shop"},
-		Spec: v1alpha1.MagentoReleaseSpec{
-			ActiveColor:   v1alpha1.Blue,
-			Blue:          &v1alpha1.Slot{Tag: "main-1"},
-			Green:         &v1alpha1.Slot{Tag: "main-2"},
-			Images:        Images(),
-			IdleScaleDown: v1alpha1.IdleScaleDownSpec{Enabled: ptr.To(false)},
-			// The storefront must answer with a page; checked before every
-			// switch and for a minute after, every second.
-			Verification: &v1alpha1.VerificationSpec{
-				Checks: []v1alpha1.HTTPCheck{{Path: "/health_check.php"}, {Path: "/", Contains: "version="}},
-				Window: &metav1.Duration{Duration: time.Minute}, Interval: &metav1.Duration{Duration: time.Second},
-			},
-		},
-	}
+	rel := builder.MakeRelease("shop", "shop").Green("main-2").NoIdleScaleDown().
+		With(func(r *v1alpha1.MagentoRelease) { r.Spec.Images = Images() }).
+		// The storefront must answer with a page; checked before every
+		// switch and for a minute after, every second.
+		Verification(v1alpha1.VerificationSpec{
+			Checks: []v1alpha1.HTTPCheck{{Path: "/health_check.php"}, {Path: "/", Contains: "version="}},
+			Window: &metav1.Duration{Duration: time.Minute}, Interval: &metav1.Duration{Duration: time.Second},
+		}).Obj()
 	if err := c.Create(ctx, rel); err != nil {
 		t.Fatal(err)
 	}
