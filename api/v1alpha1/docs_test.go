@@ -3,10 +3,14 @@ package v1alpha1_test
 import (
 	"encoding/json"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -169,5 +173,34 @@ func TestRulesCitedInCodeAreInTheDocs(t *testing.T) {
 	}
 	if cited == 0 {
 		t.Fatal("no comment cites a rule: the search is broken")
+	}
+}
+
+// TestDocsListEveryReason fails when docs/api.md does not name a condition
+// or Event reason the operator uses (api/v1alpha1/reasons.go).
+func TestDocsListEveryReason(t *testing.T) {
+	root := testenv.RepoRoot()
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(root, "api", "v1alpha1", "reasons.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	ast.Inspect(f, func(node ast.Node) bool {
+		lit, ok := node.(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			return true
+		}
+		n++
+		if reason, _ := strconv.Unquote(lit.Value); !strings.Contains(string(doc), "`"+reason+"`") {
+			t.Errorf("docs/api.md does not name the reason `%s`", reason)
+		}
+		return true
+	})
+	if n < 20 {
+		t.Fatalf("found %d reasons in reasons.go; the parse is broken", n)
 	}
 }

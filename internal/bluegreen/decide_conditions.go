@@ -45,25 +45,25 @@ func (d *decision) decideConditions() {
 	active := d.st.SlotStatus(d.active)
 	switch {
 	case d.active != d.desired:
-		set(v1alpha1.ConditionReady, false, ReasonSwitchPending,
+		set(v1alpha1.ConditionReady, false, v1alpha1.ReasonSwitchPending,
 			fmt.Sprintf("%s serves traffic; waiting to switch to %s", d.active, d.desired))
 	case active != nil && active.Ready && len(d.missing()) > 0:
-		set(v1alpha1.ConditionReady, false, ReasonNotAvailable, fmt.Sprintf("%s serves traffic but %s not in place: %s",
+		set(v1alpha1.ConditionReady, false, v1alpha1.ReasonNotAvailable, fmt.Sprintf("%s serves traffic but %s not in place: %s",
 			d.active, map[bool]string{true: "this child is", false: "these children are"}[len(d.missing()) == 1], strings.Join(d.missing(), ", ")))
 	case active != nil && active.Ready:
-		set(v1alpha1.ConditionReady, true, ReasonAvailable, fmt.Sprintf("%s serves traffic and is available%s", d.active, d.postSwitchNote()))
+		set(v1alpha1.ConditionReady, true, v1alpha1.ReasonAvailable, fmt.Sprintf("%s serves traffic and is available%s", d.active, d.postSwitchNote()))
 	default:
-		set(v1alpha1.ConditionReady, false, ReasonNotAvailable, fmt.Sprintf("%s serves traffic but is not available yet", d.active))
+		set(v1alpha1.ConditionReady, false, v1alpha1.ReasonNotAvailable, fmt.Sprintf("%s serves traffic but is not available yet", d.active))
 	}
 	switch {
 	case d.active != d.desired:
-		set(v1alpha1.ConditionProgressing, true, ReasonSwitching, strings.Join(d.progress, "; "))
+		set(v1alpha1.ConditionProgressing, true, v1alpha1.ReasonSwitching, strings.Join(d.progress, "; "))
 	case len(d.progress) > 0:
-		set(v1alpha1.ConditionProgressing, true, ReasonDeploying, strings.Join(d.progress, "; "))
+		set(v1alpha1.ConditionProgressing, true, v1alpha1.ReasonDeploying, strings.Join(d.progress, "; "))
 	case len(d.moving) > 0:
-		set(v1alpha1.ConditionProgressing, true, ReasonMovingCron, strings.Join(d.moving, "; "))
+		set(v1alpha1.ConditionProgressing, true, v1alpha1.ReasonMovingCron, strings.Join(d.moving, "; "))
 	default:
-		set(v1alpha1.ConditionProgressing, false, ReasonStable, "no deploy or switch under way")
+		set(v1alpha1.ConditionProgressing, false, v1alpha1.ReasonStable, "no deploy or switch under way")
 	}
 	wasDegraded := meta.IsStatusConditionTrue(d.r.Status.Conditions, v1alpha1.ConditionDegraded)
 	if len(d.degraded) > 0 {
@@ -74,10 +74,10 @@ func (d *decision) decideConditions() {
 		msg := strings.Join(msgs, "; ")
 		set(v1alpha1.ConditionDegraded, true, d.degraded[0].reason, msg)
 		if !wasDegraded {
-			d.event(true, EventDegraded, "%s", msg)
+			d.event(true, v1alpha1.EventDegraded, "%s", msg)
 		}
 	} else {
-		set(v1alpha1.ConditionDegraded, false, ReasonAsExpected, "progressing within its deadline")
+		set(v1alpha1.ConditionDegraded, false, v1alpha1.ReasonAsExpected, "progressing within its deadline")
 	}
 }
 
@@ -90,7 +90,7 @@ func (d *decision) postSwitchNote() string {
 	}
 	note := "; post-switch Job " + j + " failed"
 	if old := meta.FindStatusCondition(d.r.Status.Conditions, v1alpha1.ConditionReady); old == nil || !strings.Contains(old.Message, note) {
-		d.event(true, EventPostSwitchFailed, "Post-switch Job %s failed; traffic stays on %s", j, d.active)
+		d.event(true, v1alpha1.EventPostSwitchFailed, "Post-switch Job %s failed; traffic stays on %s", j, d.active)
 	}
 	return note
 }

@@ -20,8 +20,8 @@ var deployCases = map[string]decideCase{
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1)},
 			deleted:  []v1alpha1.Color{grn},
 			states:   map[v1alpha1.Color]v1alpha1.SlotState{blue: v1alpha1.SlotActive},
-			ready:    ReasonNotAvailable, progress: ReasonDeploying, degraded: ReasonAsExpected,
-			events: []string{EventDeploying}, requeue: 10 * time.Minute,
+			ready:    v1alpha1.ReasonNotAvailable, progress: v1alpha1.ReasonDeploying, degraded: v1alpha1.ReasonAsExpected,
+			events: []string{v1alpha1.EventDeploying}, requeue: 10 * time.Minute,
 		},
 	},
 	"first rollout becomes Ready once the slot is available": {
@@ -32,7 +32,7 @@ var deployCases = map[string]decideCase{
 			active: blue, render: map[v1alpha1.Color]bool{blue: false},
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1)},
 			states:   map[v1alpha1.Color]v1alpha1.SlotState{blue: v1alpha1.SlotActive},
-			ready:    ReasonAvailable, progress: ReasonStable, degraded: ReasonAsExpected,
+			ready:    v1alpha1.ReasonAvailable, progress: v1alpha1.ReasonStable, degraded: v1alpha1.ReasonAsExpected,
 			check: func(t *testing.T, p Plan) {
 				if p.Status.Blue.RolloutStartTime != nil || !p.Status.Blue.Ready {
 					t.Errorf("rollout not finished: %+v", p.Status.Blue)
@@ -48,8 +48,8 @@ var deployCases = map[string]decideCase{
 			active: blue, preview: grn, render: map[v1alpha1.Color]bool{blue: false, grn: true},
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1), grn: replicas(2, 3, 0, 0)},
 			states:   map[v1alpha1.Color]v1alpha1.SlotState{blue: v1alpha1.SlotActive, grn: v1alpha1.SlotDeploying},
-			ready:    ReasonAvailable, progress: ReasonDeploying, degraded: ReasonAsExpected,
-			events: []string{EventDeploying}, requeue: 10 * time.Minute,
+			ready:    v1alpha1.ReasonAvailable, progress: v1alpha1.ReasonDeploying, degraded: v1alpha1.ReasonAsExpected,
+			events: []string{v1alpha1.EventDeploying}, requeue: 10 * time.Minute,
 			check: func(t *testing.T, p Plan) {
 				g := p.Status.Green
 				if g.Tag != "main-2" || g.Migrated || !g.DeployedTime.Equal(mt(t0)) {
@@ -73,14 +73,14 @@ var deployCases = map[string]decideCase{
 		want: want{
 			active: blue, preview: grn,
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1), grn: replicas(2, 3, 0, 0)},
-			ready:    ReasonAvailable, requeue: time.Hour,
+			ready:    v1alpha1.ReasonAvailable, requeue: time.Hour,
 		},
 	},
 	"a slot removed from the spec loses its objects": {
 		rel:   release(blue, &v1, nil, active(blue, slotStatus(grn, v1alpha1.SlotStatus{Tag: "main-2"}))).Obj(),
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
 		want: want{
-			active: blue, deleted: []v1alpha1.Color{grn}, ready: ReasonAvailable,
+			active: blue, deleted: []v1alpha1.Color{grn}, ready: v1alpha1.ReasonAvailable,
 			check: func(t *testing.T, p Plan) {
 				if p.Status.Green != nil || p.Status.PreviewColor != "" {
 					t.Errorf("green still reported: %+v", p.Status)
@@ -93,7 +93,7 @@ var deployCases = map[string]decideCase{
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, false)},
 		want: want{
 			active: blue, preview: grn, render: map[v1alpha1.Color]bool{blue: false},
-			ready: ReasonSwitchPending, requeue: 10 * time.Minute,
+			ready: v1alpha1.ReasonSwitchPending, requeue: 10 * time.Minute,
 			check: func(t *testing.T, p Plan) {
 				if p.Slots[blue].Version != v1 || p.Status.Blue.Tag != "main-1" {
 					t.Errorf("the live slot moved to %v", p.Slots[blue].Version)
@@ -109,7 +109,7 @@ var deployCases = map[string]decideCase{
 		want: want{
 			active:   blue,
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: {specs.Web: 2, specs.PHPFPM: 3}},
-			ready:    ReasonAvailable,
+			ready:    v1alpha1.ReasonAvailable,
 		},
 	},
 	"a deploy the status records already is not announced again when the cache lags": {
@@ -117,7 +117,7 @@ var deployCases = map[string]decideCase{
 			DeployedTime: mt(t0.Add(-time.Second)), RolloutStartTime: mt(t0.Add(-time.Second))}))).Obj(),
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v1, 2, 3, 0, 0, true)},
 		want: want{
-			active: blue, preview: grn, render: map[v1alpha1.Color]bool{grn: true}, ready: ReasonAvailable, progress: ReasonDeploying,
+			active: blue, preview: grn, render: map[v1alpha1.Color]bool{grn: true}, ready: v1alpha1.ReasonAvailable, progress: v1alpha1.ReasonDeploying,
 			requeue: 10*time.Minute - time.Second,
 			check: func(t *testing.T, p Plan) {
 				if !p.Status.Green.DeployedTime.Equal(mt(t0.Add(-time.Second))) {
@@ -131,7 +131,7 @@ var deployCases = map[string]decideCase{
 			DeployedTime: mt(t0.Add(-time.Hour))}))).Obj(),
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v1, 2, 3, 0, 0, true)},
 		want: want{
-			active: blue, preview: grn, render: map[v1alpha1.Color]bool{grn: true}, events: []string{EventDeploying},
+			active: blue, preview: grn, render: map[v1alpha1.Color]bool{grn: true}, events: []string{v1alpha1.EventDeploying},
 			requeue: 10 * time.Minute,
 			check: func(t *testing.T, p Plan) {
 				if !p.Slots[grn].WebWaits {
@@ -151,7 +151,7 @@ var deployCases = map[string]decideCase{
 	"preview disabled: no preview Service": {
 		rel:   release(blue, &v1, &v2, active(blue)).With(func(r *v1alpha1.MagentoRelease) { r.Spec.Preview.Enabled = ptr.To(false) }).Obj(),
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
-		want:  want{active: blue, ready: ReasonAvailable, requeue: time.Hour},
+		want:  want{active: blue, ready: v1alpha1.ReasonAvailable, requeue: time.Hour},
 	},
 }
 
@@ -165,7 +165,7 @@ var idleCases = map[string]decideCase{
 			active: blue, preview: grn,
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(2, 3, 0, 0)},
 			states:   map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotPreview},
-			ready:    ReasonAvailable, progress: ReasonStable, requeue: 30 * time.Minute,
+			ready:    v1alpha1.ReasonAvailable, progress: v1alpha1.ReasonStable, requeue: 30 * time.Minute,
 		},
 	},
 	"the idle slot scales down once the TTL passed since it was last deployed (the later time)": {
@@ -176,7 +176,7 @@ var idleCases = map[string]decideCase{
 			active: blue, preview: grn,
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(0, 0, 0, 0)},
 			states:   map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotScaledDown},
-			ready:    ReasonAvailable, progress: ReasonStable, events: []string{EventScaledDown},
+			ready:    v1alpha1.ReasonAvailable, progress: v1alpha1.ReasonStable, events: []string{v1alpha1.EventScaledDown},
 			check: func(t *testing.T, p Plan) {
 				if p.Slots[grn].Running || len(p.Slots[grn].HPAs) > 0 {
 					t.Errorf("scaled-down slot keeps PDBs or HPAs: %+v", p.Slots[grn])
@@ -191,7 +191,7 @@ var idleCases = map[string]decideCase{
 		now:   t0.Add(-300 * time.Millisecond),
 		want: want{
 			active: blue, preview: grn, replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(2, 3, 0, 0)},
-			ready: ReasonAvailable, requeue: time.Second,
+			ready: v1alpha1.ReasonAvailable, requeue: time.Second,
 		},
 	},
 	"scale-down-idle asked after the slot went idle scales it down now": {
@@ -201,7 +201,7 @@ var idleCases = map[string]decideCase{
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
 		want: want{
 			active: blue, preview: grn, replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(0, 0, 0, 0)},
-			states: map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotScaledDown}, events: []string{EventScaledDown},
+			states: map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotScaledDown}, events: []string{v1alpha1.EventScaledDown},
 		},
 	},
 	"scale-down-idle asked before the slot was deployed does not touch the new deploy": {
@@ -219,7 +219,7 @@ var idleCases = map[string]decideCase{
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
 		want: want{
 			active: blue, preview: grn, replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(2, 3, 0, 0)},
-			states: map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotPreview}, ready: ReasonAvailable,
+			states: map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotPreview}, ready: v1alpha1.ReasonAvailable,
 		},
 	},
 	"a scaled-down slot stays down": {
@@ -227,7 +227,7 @@ var idleCases = map[string]decideCase{
 		slots: scaledDownSlots(),
 		want: want{
 			active: blue, preview: grn, replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(0, 0, 0, 0)},
-			states: map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotScaledDown}, ready: ReasonAvailable,
+			states: map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotScaledDown}, ready: v1alpha1.ReasonAvailable,
 		},
 	},
 }

@@ -51,7 +51,7 @@ func (d *decision) decideSlot(c v1alpha1.Color) {
 	if !down && !render && prev != nil && prev.State == v1alpha1.SlotScaledDown {
 		t := ceil(d.now)
 		ss.IdleSince, ss.RolloutStartTime = &t, &t
-		d.event(false, EventScaledUp, "Scaling %s up from zero for the switch to it", c)
+		d.event(false, v1alpha1.EventScaledUp, "Scaling %s up from zero for the switch to it", c)
 	}
 
 	plan := &SlotPlan{Version: version, Render: render, Running: !down,
@@ -92,7 +92,7 @@ func (d *decision) deploy(c v1alpha1.Color, prev, ss *v1alpha1.SlotStatus, versi
 	// read were older than the status (a lagging cache): no new Event.
 	if ss.RolloutStartTime == nil {
 		ss.RolloutStartTime = &t
-		d.event(false, EventDeploying, "Deploying %s to %s", versionString(&version), c)
+		d.event(false, v1alpha1.EventDeploying, "Deploying %s to %s", versionString(&version), c)
 	}
 }
 
@@ -123,7 +123,7 @@ func (d *decision) watchLive(c v1alpha1.Color, ss *v1alpha1.SlotStatus, obs Slot
 			why = append(why, string(comp)+" is not available")
 		}
 	}
-	d.degraded = append(d.degraded, problem{ReasonLiveUnavailable, fmt.Sprintf(
+	d.degraded = append(d.degraded, problem{v1alpha1.ReasonLiveUnavailable, fmt.Sprintf(
 		"%s serves traffic but has not been available for %s: %s", c, d.deadline(), strings.Join(why, ", "))})
 }
 
@@ -180,7 +180,7 @@ func (d *decision) slotState(c v1alpha1.Color, ss *v1alpha1.SlotStatus, serving,
 	}
 	deadline := ss.RolloutStartTime.Add(d.deadline())
 	if !d.now.Before(deadline) && !target { // a switch target reports through the switch deadline
-		d.degraded = append(d.degraded, problem{ReasonDeadlineExceeded, fmt.Sprintf("%s is not ready %s after its rollout started", c, d.deadline())})
+		d.degraded = append(d.degraded, problem{v1alpha1.ReasonDeadlineExceeded, fmt.Sprintf("%s is not ready %s after its rollout started", c, d.deadline())})
 	} else {
 		d.wakeAt(deadline)
 	}
@@ -211,7 +211,7 @@ func (d *decision) idleScaleDown(c v1alpha1.Color, prev, ss *v1alpha1.SlotStatus
 		at := ceil(d.now)
 		ss.IdleScaleDownTime = &at
 		asked, _ := d.asked(v1alpha1.AnnotationScaleDownIdle)
-		d.event(false, EventScaledDown, "Scaled idle slot %s down to zero, as asked at %s", c, asked.Format(time.RFC3339))
+		d.event(false, v1alpha1.EventScaledDown, "Scaled idle slot %s down to zero, as asked at %s", c, asked.Format(time.RFC3339))
 		return true
 	}
 	if !enabled {
@@ -227,7 +227,7 @@ func (d *decision) idleScaleDown(c v1alpha1.Color, prev, ss *v1alpha1.SlotStatus
 		d.wakeAt(at.Time)
 		return false
 	}
-	d.event(false, EventScaledDown, "Scaled idle slot %s down to zero, %s after it last served or was deployed", c, after)
+	d.event(false, v1alpha1.EventScaledDown, "Scaled idle slot %s down to zero, %s after it last served or was deployed", c, after)
 	return true
 }
 

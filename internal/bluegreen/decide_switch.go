@@ -76,7 +76,7 @@ func (d *decision) decideActive() {
 		}
 		deadline := start.Add(d.deadline())
 		if !d.now.Before(deadline) {
-			d.degraded = append(d.degraded, problem{ReasonDeadlineExceeded, fmt.Sprintf(
+			d.degraded = append(d.degraded, problem{v1alpha1.ReasonDeadlineExceeded, fmt.Sprintf(
 				"%s is not ready %s after the switch to it was requested: %s; traffic stays on %s; "+
 					"deploy a fixed tag, digest or revision to %s, or set spec.activeColor back to %s",
 				d.desired, d.deadline(), why, d.active, d.desired, d.active)})
@@ -184,7 +184,7 @@ func (d *decision) record(sw specs.Switch, ev Event) {
 	}
 	d.switched = true
 	if ev.Reason == "" {
-		ev = Event{Reason: EventSwitched, Message: fmt.Sprintf("Switched traffic from %s to %s (%s)", old, sw.Color, versionString(d.r.Spec.Slot(sw.Color)))}
+		ev = Event{Reason: v1alpha1.EventSwitched, Message: fmt.Sprintf("Switched traffic from %s to %s (%s)", old, sw.Color, versionString(d.r.Spec.Slot(sw.Color)))}
 	}
 	d.plan.Events = append(d.plan.Events, ev)
 }
@@ -228,13 +228,13 @@ func (d *decision) ensureMigrated(c v1alpha1.Color) (bool, string) {
 	switch {
 	case state == JobSucceeded:
 		ss.Migrated, ss.MigrationOutput = true, d.in.Outputs[name]
-		d.event(false, EventMigrated, "Migration Job %s of %s (%s) succeeded%s", name, c, versionString(&version), outputNote(ss.MigrationOutput))
+		d.event(false, v1alpha1.EventMigrated, "Migration Job %s of %s (%s) succeeded%s", name, c, versionString(&version), outputNote(ss.MigrationOutput))
 		return true, ""
 	case ss.MigrationFailed || state == JobFailed:
 		if !ss.MigrationFailed {
 			ss.MigrationFailed, ss.MigrationOutput = true, d.in.Outputs[name]
 		}
-		d.degraded = append(d.degraded, problem{ReasonMigrationFailed, fmt.Sprintf(
+		d.degraded = append(d.degraded, problem{v1alpha1.ReasonMigrationFailed, fmt.Sprintf(
 			"migration Job %s failed%s; traffic stays on %s; deploy a new tag, digest or revision to %s to retry",
 			name, outputNote(ss.MigrationOutput), d.active, c)})
 		return false, "the migration failed"

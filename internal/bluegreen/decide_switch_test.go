@@ -19,7 +19,7 @@ var switchCases = map[string]decideCase{
 			active: blue, preview: grn, render: map[v1alpha1.Color]bool{grn: false},
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{grn: replicas(2, 3, 0, 0)},
 			states:   map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotDeploying},
-			ready:    ReasonSwitchPending, progress: ReasonSwitching, events: []string{EventScaledUp}, requeue: 10 * time.Minute,
+			ready:    v1alpha1.ReasonSwitchPending, progress: v1alpha1.ReasonSwitching, events: []string{v1alpha1.EventScaledUp}, requeue: 10 * time.Minute,
 			check: func(t *testing.T, p Plan) {
 				if !p.Slots[grn].Running {
 					t.Error("the rollback target is not running")
@@ -34,7 +34,7 @@ var switchCases = map[string]decideCase{
 			active: blue, preview: grn,
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1), grn: replicas(2, 3, 0, 0)},
 			states:   map[v1alpha1.Color]v1alpha1.SlotState{blue: v1alpha1.SlotActive},
-			ready:    ReasonSwitchPending, progress: ReasonSwitching, degraded: ReasonAsExpected,
+			ready:    v1alpha1.ReasonSwitchPending, progress: v1alpha1.ReasonSwitching, degraded: v1alpha1.ReasonAsExpected,
 			requeue: 10 * time.Minute,
 			check: func(t *testing.T, p Plan) {
 				if !p.Status.SwitchStartTime.Equal(mt(t0)) {
@@ -53,8 +53,8 @@ var switchCases = map[string]decideCase{
 			active: grn, preview: blue,
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 0, 0), grn: replicas(2, 3, 0, 0)},
 			states:   map[v1alpha1.Color]v1alpha1.SlotState{grn: v1alpha1.SlotActive, blue: v1alpha1.SlotPreview},
-			ready:    ReasonAvailable, progress: ReasonMovingCron, degraded: ReasonAsExpected,
-			events: []string{EventSwitched}, requeue: time.Hour,
+			ready:    v1alpha1.ReasonAvailable, progress: v1alpha1.ReasonMovingCron, degraded: v1alpha1.ReasonAsExpected,
+			events: []string{v1alpha1.EventSwitched}, requeue: time.Hour,
 			check: func(t *testing.T, p Plan) {
 				s := p.Status
 				if s.ActiveColor != grn || !s.LastSwitchTime.Equal(mt(t0)) || s.SwitchStartTime != nil {
@@ -72,7 +72,7 @@ var switchCases = map[string]decideCase{
 		want: want{
 			active: grn, preview: blue,
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 0, 0), grn: replicas(2, 3, 1, 1)},
-			ready:    ReasonAvailable, progress: ReasonMovingCron, requeue: time.Hour,
+			ready:    v1alpha1.ReasonAvailable, progress: v1alpha1.ReasonMovingCron, requeue: time.Hour,
 		},
 	},
 	"cron pods still terminating in the old slot hold the new slot's": {
@@ -85,7 +85,7 @@ var switchCases = map[string]decideCase{
 		want: want{
 			active: grn, preview: blue,
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 0, 0), grn: replicas(2, 3, 0, 1)},
-			ready:    ReasonAvailable, progress: ReasonMovingCron, requeue: time.Hour,
+			ready:    v1alpha1.ReasonAvailable, progress: v1alpha1.ReasonMovingCron, requeue: time.Hour,
 		},
 	},
 	"a target not ready past the deadline is Degraded, and nothing is flipped": {
@@ -94,8 +94,8 @@ var switchCases = map[string]decideCase{
 		want: want{
 			active: blue, preview: grn,
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1), grn: replicas(2, 3, 0, 0)},
-			ready:    ReasonSwitchPending, progress: ReasonSwitching, degraded: ReasonDeadlineExceeded,
-			events: []string{EventDegraded},
+			ready:    v1alpha1.ReasonSwitchPending, progress: v1alpha1.ReasonSwitching, degraded: v1alpha1.ReasonDeadlineExceeded,
+			events: []string{v1alpha1.EventDegraded},
 		},
 	},
 	"Deployment status from an older generation does not count as ready": {
@@ -105,14 +105,14 @@ var switchCases = map[string]decideCase{
 			g.Deployments[specs.Web].Current, g.Deployments[specs.Web].Ready = false, false
 			return map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: g}
 		}(),
-		want: want{active: blue, preview: grn, ready: ReasonSwitchPending, progress: ReasonSwitching, requeue: 10 * time.Minute},
+		want: want{active: blue, preview: grn, ready: v1alpha1.ReasonSwitchPending, progress: v1alpha1.ReasonSwitching, requeue: 10 * time.Minute},
 	},
 	"a ready target still running the previous tag does not take traffic": {
 		rel:   release(grn, &v1, &v2, active(blue)).Obj(),
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v1, 2, 3, 0, 0, true)},
 		want: want{
 			active: blue, preview: grn, render: map[v1alpha1.Color]bool{grn: true},
-			ready: ReasonSwitchPending, progress: ReasonSwitching, events: []string{EventDeploying}, requeue: 10 * time.Minute,
+			ready: v1alpha1.ReasonSwitchPending, progress: v1alpha1.ReasonSwitching, events: []string{v1alpha1.EventDeploying}, requeue: 10 * time.Minute,
 		},
 	},
 	"capacity before traffic: the target grows to the live slot's size, its HPA floor too": {
@@ -125,7 +125,7 @@ var switchCases = map[string]decideCase{
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(8, 3, 1, 1), grn: replicas(8, 3, 0, 0)},
 			hpas: map[v1alpha1.Color]map[specs.Component]Bounds{
 				blue: {specs.Web: {Min: 2, Max: 5}}, grn: {specs.Web: {Min: 8, Max: 8}}},
-			ready: ReasonSwitchPending, progress: ReasonSwitching, requeue: 10 * time.Minute,
+			ready: v1alpha1.ReasonSwitchPending, progress: v1alpha1.ReasonSwitching, requeue: 10 * time.Minute,
 		},
 	},
 	"the live slot removed from the spec keeps serving until the switch": {
@@ -134,7 +134,7 @@ var switchCases = map[string]decideCase{
 		want: want{
 			active: blue, preview: grn, render: map[v1alpha1.Color]bool{blue: false},
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1)},
-			ready:    ReasonSwitchPending, requeue: 10 * time.Minute,
+			ready:    v1alpha1.ReasonSwitchPending, requeue: 10 * time.Minute,
 		},
 	},
 	"a target whose php-fpm Service is missing is not switched to": {
@@ -145,7 +145,7 @@ var switchCases = map[string]decideCase{
 			return map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: g}
 		}(),
 		want: want{
-			active: blue, preview: grn, ready: ReasonSwitchPending, requeue: 10 * time.Minute,
+			active: blue, preview: grn, ready: v1alpha1.ReasonSwitchPending, requeue: 10 * time.Minute,
 			check: func(t *testing.T, p Plan) {
 				if m := cond(p, v1alpha1.ConditionProgressing).Message; m != "switching to green: Service shop-php-fpm-green is missing" {
 					t.Errorf("message %q", m)
@@ -164,21 +164,21 @@ var trafficCases = map[string]decideCase{
 		want: want{
 			active: blue, preview: grn,
 			replicas: map[v1alpha1.Color]map[specs.Component]int32{blue: replicas(2, 3, 1, 1), grn: replicas(2, 3, 0, 0)},
-			ready:    ReasonSwitchPending, progress: ReasonSwitching, requeue: 10 * time.Minute,
+			ready:    v1alpha1.ReasonSwitchPending, progress: v1alpha1.ReasonSwitching, requeue: 10 * time.Minute,
 		},
 	},
 	"Services flipped before a crash: the switch is recorded": {
 		rel:   release(grn, &v1, &v2, active(blue)).Obj(),
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
 		svc:   grn,
-		want:  want{active: grn, preview: blue, events: []string{EventSwitched}, requeue: time.Hour},
+		want:  want{active: grn, preview: blue, events: []string{v1alpha1.EventSwitched}, requeue: time.Hour},
 	},
 	"a status written by hand does not move traffic to an unready target": {
 		rel:     release(grn, &v1, &v2, active(grn, switchedAt(hourAgo))).Obj(),
 		slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, false)},
 		traffic: onServices(blue, hourAgo),
 		want: want{
-			active: blue, preview: grn, ready: ReasonSwitchPending, progress: ReasonSwitching, requeue: 10 * time.Minute,
+			active: blue, preview: grn, ready: v1alpha1.ReasonSwitchPending, progress: v1alpha1.ReasonSwitching, requeue: 10 * time.Minute,
 			check: func(t *testing.T, p Plan) {
 				if p.Switch != (specs.Switch{Color: blue, Time: hourAgo}) {
 					t.Errorf("switch on the Services %v", p.Switch)
@@ -191,7 +191,7 @@ var trafficCases = map[string]decideCase{
 		slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
 		traffic: onServices(blue, hourAgo),
 		want: want{
-			active: blue, preview: grn, ready: ReasonAvailable, requeue: time.Hour,
+			active: blue, preview: grn, ready: v1alpha1.ReasonAvailable, requeue: time.Hour,
 			check: func(t *testing.T, p Plan) {
 				if !p.Status.LastSwitchTime.Equal(mt(hourAgo)) || len(p.Jobs) != 0 || p.Status.PostSwitchJob != "" {
 					t.Errorf("phantom switch: last %v, jobs %+v, post-switch %q", p.Status.LastSwitchTime, p.Jobs, p.Status.PostSwitchJob)
@@ -204,7 +204,7 @@ var trafficCases = map[string]decideCase{
 		slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 0, 0, true), grn: slot(v2, 2, 3, 0, 0, true)},
 		traffic: onServices(grn, t0.Add(-5*time.Second)),
 		want: want{
-			active: grn, preview: blue, events: []string{EventSwitched}, requeue: time.Hour,
+			active: grn, preview: blue, events: []string{v1alpha1.EventSwitched}, requeue: time.Hour,
 			check: func(t *testing.T, p Plan) {
 				at := t0.Add(-5 * time.Second)
 				if !p.Status.LastSwitchTime.Equal(mt(at)) || p.Switch.Time != at {
@@ -222,7 +222,7 @@ var trafficCases = map[string]decideCase{
 		slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, false)},
 		traffic: onServices(grn, t0.Add(-5*time.Second)),
 		want: want{
-			active: blue, preview: grn, ready: ReasonSwitchPending, requeue: 10 * time.Minute,
+			active: blue, preview: grn, ready: v1alpha1.ReasonSwitchPending, requeue: 10 * time.Minute,
 			check: func(t *testing.T, p Plan) {
 				if p.Switch != (specs.Switch{Color: blue, Time: hourAgo}) || !p.Status.LastSwitchTime.Equal(mt(hourAgo)) {
 					t.Errorf("switch %v, last %v", p.Switch, p.Status.LastSwitchTime)
@@ -235,7 +235,7 @@ var trafficCases = map[string]decideCase{
 		slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 0, 0, true), grn: slot(v2, 2, 3, 1, 1, true)},
 		traffic: onServices(grn, hourAgo),
 		want: want{
-			active: grn, preview: blue, ready: ReasonAvailable, requeue: time.Hour,
+			active: grn, preview: blue, ready: v1alpha1.ReasonAvailable, requeue: time.Hour,
 			check: func(t *testing.T, p Plan) {
 				if !p.Status.LastSwitchTime.Equal(mt(hourAgo)) || len(p.Jobs) != 0 || p.Status.PostSwitchJobPending {
 					t.Errorf("last switch %v, jobs %+v", p.Status.LastSwitchTime, p.Jobs)
@@ -247,20 +247,20 @@ var trafficCases = map[string]decideCase{
 		rel:     release(blue, &v1, &v2, active(blue, switchedAt(hourAgo))).Obj(),
 		slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
 		traffic: &Traffic{Selects: grn, Switches: []specs.Switch{{Color: blue, Time: hourAgo}, {Color: blue, Time: hourAgo}}},
-		want:    want{active: blue, preview: grn, ready: ReasonAvailable, requeue: time.Hour},
+		want:    want{active: blue, preview: grn, ready: v1alpha1.ReasonAvailable, requeue: time.Hour},
 	},
 	"Services that disagree (the operator stopped between their writes) keep the earlier record while the target fails the gate": {
 		rel:   release(grn, &v1, &v2, active(blue, switchedAt(hourAgo))).Obj(),
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, false)},
 		traffic: &Traffic{Switches: []specs.Switch{{Color: grn, Time: t0.Add(-time.Second)},
 			{Color: blue, Time: hourAgo}}},
-		want: want{active: blue, preview: grn, ready: ReasonSwitchPending, requeue: 10 * time.Minute},
+		want: want{active: blue, preview: grn, ready: v1alpha1.ReasonSwitchPending, requeue: 10 * time.Minute},
 	},
 	"the serving slot losing availability starts the clock": {
 		rel:   release(blue, &v1, nil, active(blue, slotStatus(blue, v1alpha1.SlotStatus{Tag: "main-1", State: v1alpha1.SlotActive, Ready: true}))).Obj(),
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, false), grn: none()},
 		want: want{
-			active: blue, ready: ReasonNotAvailable, degraded: ReasonAsExpected, requeue: 10 * time.Minute,
+			active: blue, ready: v1alpha1.ReasonNotAvailable, degraded: v1alpha1.ReasonAsExpected, requeue: 10 * time.Minute,
 			check: func(t *testing.T, p Plan) {
 				if !p.Status.Blue.UnavailableSince.Equal(mt(t0)) {
 					t.Errorf("unavailable since %v", p.Status.Blue.UnavailableSince)
@@ -273,7 +273,7 @@ var trafficCases = map[string]decideCase{
 			UnavailableSince: mt(t0.Add(-10 * time.Minute))}))).Obj(),
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, false), grn: none()},
 		want: want{
-			active: blue, ready: ReasonNotAvailable, degraded: ReasonLiveUnavailable, events: []string{EventDegraded},
+			active: blue, ready: v1alpha1.ReasonNotAvailable, degraded: v1alpha1.ReasonLiveUnavailable, events: []string{v1alpha1.EventDegraded},
 			check: func(t *testing.T, p Plan) {
 				if m := cond(p, v1alpha1.ConditionDegraded).Message; m != "blue serves traffic but has not been available for 10m0s: web is not available, php-fpm is not available" {
 					t.Errorf("message %q", m)
@@ -286,7 +286,7 @@ var trafficCases = map[string]decideCase{
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: none()},
 		owned: map[string]bool{"Service/shop": true, "Service/shop-php-fpm": true},
 		want: want{
-			active: blue, ready: ReasonNotAvailable,
+			active: blue, ready: v1alpha1.ReasonNotAvailable,
 			check: func(t *testing.T, p Plan) {
 				if m := cond(p, v1alpha1.ConditionReady).Message; m != "blue serves traffic but these children are not in place: Service shop-php-fpm-blue, Ingress shop" {
 					t.Errorf("message %q", m)

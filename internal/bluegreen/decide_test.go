@@ -253,7 +253,7 @@ var jobCases = map[string]decideCase{
 		rel:   release(grn, &v1, &v2, active(blue)).Migration().Obj(),
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
 		want: want{
-			active: blue, preview: grn, ready: ReasonSwitchPending, progress: ReasonSwitching, requeue: 10 * time.Minute,
+			active: blue, preview: grn, ready: v1alpha1.ReasonSwitchPending, progress: v1alpha1.ReasonSwitching, requeue: 10 * time.Minute,
 			check: func(t *testing.T, p Plan) {
 				if diff := cmp.Diff([]JobPlan{{Component: specs.Migration, Color: grn, Version: v2}}, p.Jobs); diff != "" {
 					t.Errorf("jobs: %s", diff)
@@ -266,7 +266,7 @@ var jobCases = map[string]decideCase{
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
 		jobs:  map[string]JobState{"shop-migrate-green-" + specs.VersionHash(v2): JobSucceeded},
 		want: want{
-			active: grn, preview: blue, events: []string{EventMigrated, EventSwitched}, requeue: time.Hour,
+			active: grn, preview: blue, events: []string{v1alpha1.EventMigrated, v1alpha1.EventSwitched}, requeue: time.Hour,
 			check: func(t *testing.T, p Plan) {
 				if !p.Status.Green.Migrated {
 					t.Error("green not recorded as migrated")
@@ -283,8 +283,8 @@ var jobCases = map[string]decideCase{
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
 		jobs:  map[string]JobState{"shop-migrate-green-" + specs.VersionHash(v2): JobFailed},
 		want: want{
-			active: blue, preview: grn, ready: ReasonSwitchPending, degraded: ReasonMigrationFailed,
-			events: []string{EventDegraded}, requeue: 10 * time.Minute,
+			active: blue, preview: grn, ready: v1alpha1.ReasonSwitchPending, degraded: v1alpha1.ReasonMigrationFailed,
+			events: []string{v1alpha1.EventDegraded}, requeue: 10 * time.Minute,
 			check: func(t *testing.T, p Plan) {
 				if !p.Status.Green.MigrationFailed || len(p.Jobs) != 0 {
 					t.Errorf("failure not recorded, or the Job started again: %+v %+v", p.Status.Green, p.Jobs)
@@ -296,13 +296,13 @@ var jobCases = map[string]decideCase{
 		rel: release(grn, &v1, &v2, active(blue,
 			slotStatus(grn, v1alpha1.SlotStatus{Tag: "main-2", MigrationFailed: true}))).Migration().Obj(),
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
-		want:  want{active: blue, preview: grn, degraded: ReasonMigrationFailed, events: []string{EventDegraded}, requeue: 10 * time.Minute},
+		want:  want{active: blue, preview: grn, degraded: v1alpha1.ReasonMigrationFailed, events: []string{v1alpha1.EventDegraded}, requeue: 10 * time.Minute},
 	},
 	"a slot that served since its deploy is switched back to without a migration": {
 		rel: release(grn, &v1, &v2, active(blue,
 			slotStatus(grn, v1alpha1.SlotStatus{Tag: "main-2", Migrated: true}))).Migration().Obj(),
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
-		want:  want{active: grn, preview: blue, events: []string{EventSwitched}, requeue: time.Hour},
+		want:  want{active: grn, preview: blue, events: []string{v1alpha1.EventSwitched}, requeue: time.Hour},
 	},
 	"a failed post-switch Job is reported once, and changes nothing else": {
 		rel: release(grn, &v1, &v2, active(grn, func(s *v1alpha1.MagentoReleaseStatus) {
@@ -312,8 +312,8 @@ var jobCases = map[string]decideCase{
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 0, 0, true), grn: slot(v2, 2, 3, 1, 1, true)},
 		jobs:  map[string]JobState{"shop-post-switch-green-x": JobFailed},
 		want: want{
-			active: grn, preview: blue, ready: ReasonAvailable, degraded: ReasonAsExpected,
-			events: []string{EventPostSwitchFailed}, requeue: time.Hour,
+			active: grn, preview: blue, ready: v1alpha1.ReasonAvailable, degraded: v1alpha1.ReasonAsExpected,
+			events: []string{v1alpha1.EventPostSwitchFailed}, requeue: time.Hour,
 			check: func(t *testing.T, p Plan) {
 				if len(p.Jobs) != 0 {
 					t.Errorf("jobs started: %+v", p.Jobs)
@@ -329,7 +329,7 @@ var jobCases = map[string]decideCase{
 		slots:   map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 0, 0, true), grn: slot(v2, 2, 3, 1, 1, true)},
 		traffic: onServices(grn, hourAgo),
 		want: want{
-			active: grn, preview: blue, progress: ReasonMovingCron, requeue: time.Hour,
+			active: grn, preview: blue, progress: v1alpha1.ReasonMovingCron, requeue: time.Hour,
 			check: func(t *testing.T, p Plan) {
 				if len(p.Jobs) != 1 || p.Jobs[0].Component != specs.PostSwitch || !p.Status.PostSwitchJobPending {
 					t.Errorf("jobs %+v, pending %v", p.Jobs, p.Status.PostSwitchJobPending)
@@ -348,7 +348,7 @@ var jobCases = map[string]decideCase{
 		rel:   release(grn, &v1, &v2, active(blue)).Migration().Obj(),
 		slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: slot(v2, 2, 3, 0, 0, true)},
 		want: want{
-			active: blue, preview: grn, ready: ReasonSwitchPending, requeue: 10 * time.Minute,
+			active: blue, preview: grn, ready: v1alpha1.ReasonSwitchPending, requeue: 10 * time.Minute,
 			check: func(t *testing.T, p Plan) {
 				if m := cond(p, v1alpha1.ConditionProgressing).Message; m != "switching to green: starting migration Job shop-migrate-green-"+specs.VersionHash(v2) {
 					t.Errorf("message %q", m)

@@ -12,8 +12,8 @@ import (
 )
 
 // Problem is a child the plan asked for that the API server would not take:
-// an object of another owner in the way (ReasonNameConflict), or a child it
-// refused (ReasonChildRejected).
+// an object of another owner in the way (v1alpha1.ReasonNameConflict), or a child it
+// refused (v1alpha1.ReasonChildRejected).
 type Problem struct {
 	Reason string
 	// Message names the child and says what is wrong, in the server's words.
@@ -60,7 +60,7 @@ func Report(rel *v1alpha1.MagentoRelease, st *v1alpha1.MagentoReleaseStatus, pro
 	}
 	set(v1alpha1.ConditionDegraded, metav1.ConditionTrue, problems[0].Reason, msg)
 	if ready := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady); serving != nil && ready != nil &&
-		ready.Reason != ReasonSwitchPending {
+		ready.Reason != v1alpha1.ReasonSwitchPending {
 		set(v1alpha1.ConditionReady, metav1.ConditionFalse, serving.Reason,
 			string(st.ActiveColor)+" serves traffic but a child it needs is not in place: "+serving.Message)
 	}
@@ -86,7 +86,7 @@ func Report(rel *v1alpha1.MagentoRelease, st *v1alpha1.MagentoReleaseStatus, pro
 func KeepReported(rel *v1alpha1.MagentoRelease, st *v1alpha1.MagentoReleaseStatus) {
 	for _, t := range []string{v1alpha1.ConditionDegraded, v1alpha1.ConditionReady} {
 		old := meta.FindStatusCondition(rel.Status.Conditions, t)
-		if old != nil && (old.Reason == ReasonNameConflict || old.Reason == ReasonChildRejected) {
+		if old != nil && (old.Reason == v1alpha1.ReasonNameConflict || old.Reason == v1alpha1.ReasonChildRejected) {
 			c := *old
 			c.ObservedGeneration = rel.Generation
 			meta.SetStatusCondition(&st.Conditions, c)

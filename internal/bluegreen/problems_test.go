@@ -15,20 +15,20 @@ func TestReport(t *testing.T) {
 	rel := release(blue, &v1, nil, v1alpha1.MagentoReleaseStatus{ActiveColor: blue}).Obj()
 	in := Input{Release: rel, Slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: none()},
 		Owned: allOwned(rel), Now: t0}
-	conflict := Problem{Reason: ReasonNameConflict, Message: "Service shop-preview already exists and it belongs to MagentoRelease shop-preview"}
-	refused := Problem{Reason: ReasonChildRejected, Serving: true, Message: "the API server refused Deployment shop-cron-blue: invalid"}
+	conflict := Problem{Reason: v1alpha1.ReasonNameConflict, Message: "Service shop-preview already exists and it belongs to MagentoRelease shop-preview"}
+	refused := Problem{Reason: v1alpha1.ReasonChildRejected, Serving: true, Message: "the API server refused Deployment shop-cron-blue: invalid"}
 
 	plan := Decide(in)
 	events := Report(rel, &plan.Status, []Problem{refused, conflict}, t0)
 	if c := meta.FindStatusCondition(plan.Status.Conditions, v1alpha1.ConditionDegraded); c.Status != metav1.ConditionTrue ||
-		c.Reason != ReasonNameConflict || c.Message != conflict.Message+"; "+refused.Message {
+		c.Reason != v1alpha1.ReasonNameConflict || c.Message != conflict.Message+"; "+refused.Message {
 		t.Errorf("Degraded %+v", c)
 	}
 	if c := meta.FindStatusCondition(plan.Status.Conditions, v1alpha1.ConditionReady); c.Status != metav1.ConditionFalse ||
-		c.Reason != ReasonChildRejected {
+		c.Reason != v1alpha1.ReasonChildRejected {
 		t.Errorf("Ready %+v: a child the serving slot needs was refused", c)
 	}
-	if diff := cmp.Diff([]string{ReasonNameConflict, ReasonChildRejected}, reasons(Plan{Events: events})); diff != "" {
+	if diff := cmp.Diff([]string{v1alpha1.ReasonNameConflict, v1alpha1.ReasonChildRejected}, reasons(Plan{Events: events})); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 
@@ -59,11 +59,11 @@ func TestKeepReported(t *testing.T) {
 	in := Input{Release: rel, Slots: map[v1alpha1.Color]SlotObservation{blue: slot(v1, 2, 3, 1, 1, true), grn: none()},
 		Owned: allOwned(rel), Now: t0}
 	plan := Decide(in)
-	Report(rel, &plan.Status, []Problem{{Reason: ReasonNameConflict, Message: "Service shop-preview already exists"}}, t0)
+	Report(rel, &plan.Status, []Problem{{Reason: v1alpha1.ReasonNameConflict, Message: "Service shop-preview already exists"}}, t0)
 	rel.Status = plan.Status
 	early := Decide(in).Status
 	KeepReported(rel, &early)
-	if c := meta.FindStatusCondition(early.Conditions, v1alpha1.ConditionDegraded); c.Reason != ReasonNameConflict || c.Status != metav1.ConditionTrue {
+	if c := meta.FindStatusCondition(early.Conditions, v1alpha1.ConditionDegraded); c.Reason != v1alpha1.ReasonNameConflict || c.Status != metav1.ConditionTrue {
 		t.Errorf("the report was dropped before the pass looked again: %+v", c)
 	}
 	if c := meta.FindStatusCondition(early.Conditions, v1alpha1.ConditionReady); c.Status != metav1.ConditionTrue {

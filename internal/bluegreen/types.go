@@ -163,34 +163,3 @@ type Plan struct {
 	// RequeueAfter is when to look again for a time-based transition; 0 for none.
 	RequeueAfter time.Duration
 }
-
-// Condition reasons.
-const (
-	ReasonAvailable          = "Available"
-	ReasonNotAvailable       = "NotAvailable"
-	ReasonSwitchPending      = "SwitchPending"
-	ReasonSwitching          = "Switching"
-	ReasonDeploying          = "Deploying"
-	ReasonMovingCron         = "MovingCronAndConsumers"
-	ReasonStable             = "Stable"
-	ReasonDeadlineExceeded   = "ProgressDeadlineExceeded"
-	ReasonAsExpected         = "AsExpected"
-	ReasonInvalidSpec        = "InvalidSpec"
-	ReasonMigrationFailed    = "MigrationFailed"
-	ReasonLiveUnavailable    = "LiveUnavailable"
-	ReasonNameConflict       = "NameConflict"
-	ReasonChildRejected      = "ChildRejected"
-	ReasonVerificationFailed = "VerificationFailed"
-	EventVerified            = "Verified"
-	EventVerificationFailed  = "VerificationFailed"
-	EventSwitchedBack        = "SwitchedBack"
-	EventChecksSkipped       = "ChecksSkipped"
-	EventRetryingChecks      = "RetryingChecks"
-	EventMigrated            = "Migrated"
-	EventDeploying           = "Deploying"
-	EventSwitched            = "Switched"
-	EventScaledDown          = "ScaledDown"
-	EventScaledUp            = "ScaledUp"
-	EventDegraded            = "Degraded"
-	EventPostSwitchFailed    = "PostSwitchFailed"
-)

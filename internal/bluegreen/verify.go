@@ -44,7 +44,7 @@ func (d *decision) ensureVerified(c v1alpha1.Color) (ok bool, why string, failed
 	if d.skipAsked(d.st.SwitchStartTime) {
 		d.checksSkipped = true
 		if !ss.Verified {
-			d.event(false, EventChecksSkipped, "Skipped the checks of %s (%s) for the switch to it, as asked (%s)",
+			d.event(false, v1alpha1.EventChecksSkipped, "Skipped the checks of %s (%s) for the switch to it, as asked (%s)",
 				c, versionString(&version), v1alpha1.AnnotationSkipChecks)
 		}
 		ss.Verified, ss.VerificationFailure, ss.VerificationFailedTime = true, "", nil
@@ -52,7 +52,7 @@ func (d *decision) ensureVerified(c v1alpha1.Color) (ok bool, why string, failed
 	}
 	switch {
 	case ss.VerificationFailure != "":
-		d.degraded = append(d.degraded, problem{ReasonVerificationFailed, fmt.Sprintf(
+		d.degraded = append(d.degraded, problem{v1alpha1.ReasonVerificationFailed, fmt.Sprintf(
 			"%s (%s) failed its checks: %s; traffic stays on %s; deploy a fixed tag, digest or revision to %s, or set spec.activeColor back to %s",
 			c, versionString(&version), ss.VerificationFailure, d.active, c, d.active)})
 		return false, "its checks failed", true
@@ -143,7 +143,7 @@ func (d *decision) retryChecks() {
 			continue
 		}
 		ss.Verified, ss.VerificationFailure, ss.VerificationFailedTime = false, "", nil
-		d.event(false, EventRetryingChecks, "Checking %s (%s) again, as asked (%s)", c, ss.Tag, v1alpha1.AnnotationRetryChecks)
+		d.event(false, v1alpha1.EventRetryingChecks, "Checking %s (%s) again, as asked (%s)", c, ss.Tag, v1alpha1.AnnotationRetryChecks)
 		if c == d.active && c == d.desired {
 			d.startChecks()
 		} else if c == d.desired {
@@ -181,7 +181,7 @@ func (d *decision) decideChecks() {
 		return
 	}
 	if d.skipAsked(d.st.LastSwitchTime) {
-		d.event(false, EventChecksSkipped, "Skipped the checks of %s after the switch to it, as asked (%s)", d.active, v1alpha1.AnnotationSkipChecks)
+		d.event(false, v1alpha1.EventChecksSkipped, "Skipped the checks of %s after the switch to it, as asked (%s)", d.active, v1alpha1.AnnotationSkipChecks)
 		d.st.ChecksUntil = nil
 		return
 	}
@@ -233,13 +233,13 @@ func (d *decision) switchBack() bool {
 		why = string(prev) + " cannot take it back: " + notReady
 	}
 	if why != "" {
-		d.degraded = append(d.degraded, problem{ReasonVerificationFailed, fmt.Sprintf(
+		d.degraded = append(d.degraded, problem{v1alpha1.ReasonVerificationFailed, fmt.Sprintf(
 			"%s; traffic stays on %s because %s; deploy a fixed tag, digest or revision to %s and switch to it",
 			failed, d.active, why, prev)})
 		return false
 	}
 	d.sw = specs.Switch{Color: prev, Time: d.now}
-	d.record(d.sw, Event{Warning: true, Reason: EventSwitchedBack, Message: fmt.Sprintf(
+	d.record(d.sw, Event{Warning: true, Reason: v1alpha1.EventSwitchedBack, Message: fmt.Sprintf(
 		"Switched traffic back from %s to %s: %s", d.active, prev, failed)})
 	d.st.ChecksUntil = nil
 	return true
@@ -258,12 +258,12 @@ func Checked(st *v1alpha1.MagentoReleaseStatus, c Check, res CheckResult, now ti
 		at := ceil(now)
 		ss.VerificationFailure, ss.VerificationFailedTime = res.Failure, &at
 		ss.Verified = false
-		return []Event{{Warning: true, Reason: EventVerificationFailed, Message: fmt.Sprintf(
+		return []Event{{Warning: true, Reason: v1alpha1.EventVerificationFailed, Message: fmt.Sprintf(
 			"%s (%s) failed a check %s: %s", c.Color, versionString(&c.Version), when, res.Failure)}}
 	}
 	if c.After || ss.Verified {
 		return nil
 	}
 	ss.Verified = true
-	return []Event{{Reason: EventVerified, Message: fmt.Sprintf("%s (%s) passed its checks %s", c.Color, versionString(&c.Version), when)}}
+	return []Event{{Reason: v1alpha1.EventVerified, Message: fmt.Sprintf("%s (%s) passed its checks %s", c.Color, versionString(&c.Version), when)}}
 }

@@ -43,7 +43,7 @@ func TestTheCommandRunsBeforeTheSwitchAndOnceAfterIt(t *testing.T) {
 	}
 	s.jobs[before] = JobSucceeded
 	p = s.decide()
-	if p.Active != grn || !hasEvent(p.Events, EventVerified) || p.Check != nil {
+	if p.Active != grn || !hasEvent(p.Events, v1alpha1.EventVerified) || p.Check != nil {
 		t.Fatalf("a passed command (and no HTTP checks) did not let the switch happen: %s %+v", p.Active, p.Events)
 	}
 	// After the switch, the command runs once more, against the live slot.
@@ -56,10 +56,10 @@ func TestTheCommandRunsBeforeTheSwitchAndOnceAfterIt(t *testing.T) {
 	s.outputs[after] = "exit 1: checkout answered 500"
 	p = s.decide()
 	if f := p.Status.Green.VerificationFailure; !strings.Contains(f, "command Job "+after+" failed: exit 1: checkout answered 500") ||
-		!hasEvent(p.Events, EventVerificationFailed) {
+		!hasEvent(p.Events, v1alpha1.EventVerificationFailed) {
 		t.Fatalf("failure %q, events %+v", f, p.Events)
 	}
-	if p = s.decide(); p.Active != blue || !hasEvent(p.Events, EventSwitchedBack) {
+	if p = s.decide(); p.Active != blue || !hasEvent(p.Events, v1alpha1.EventSwitchedBack) {
 		t.Fatalf("not switched back after the command failed: %s %+v", p.Active, p.Events)
 	}
 }
@@ -73,7 +73,7 @@ func TestAFailedCommandHoldsTheSwitchAndSaysWhat(t *testing.T) {
 	s.decide()
 	p := s.decide()
 	d := cond(p, v1alpha1.ConditionDegraded)
-	if p.Active != blue || p.Check != nil || d.Reason != ReasonVerificationFailed || !strings.Contains(d.Message, "no products in category 4") {
+	if p.Active != blue || p.Check != nil || d.Reason != v1alpha1.ReasonVerificationFailed || !strings.Contains(d.Message, "no products in category 4") {
 		t.Fatalf("active %s, check %+v, degraded %s: %s", p.Active, p.Check, d.Reason, d.Message)
 	}
 }
@@ -97,14 +97,14 @@ func TestRetryChecksChecksAFailedTargetAgain(t *testing.T) {
 	s.rel.Annotations[v1alpha1.AnnotationRetryChecks] = s.now.Format(time.RFC3339)
 	p := s.decide()
 	_, second := verificationJob(t, s.rel, p)
-	if p.Status.Green.VerificationFailure != "" || second == first || !hasEvent(p.Events, EventRetryingChecks) {
+	if p.Status.Green.VerificationFailure != "" || second == first || !hasEvent(p.Events, v1alpha1.EventRetryingChecks) {
 		t.Fatalf("not checked again: %+v, job %s (was %s), events %+v", p.Status.Green, second, first, p.Events)
 	}
 	s.jobs[second] = JobSucceeded
 	if p = s.decide(); p.Active != grn {
 		t.Fatalf("not switched after the retry passed: %s", p.Active)
 	}
-	if p = s.decide(); hasEvent(p.Events, EventRetryingChecks) {
+	if p = s.decide(); hasEvent(p.Events, v1alpha1.EventRetryingChecks) {
 		t.Errorf("the retry was told twice: %+v", p.Events)
 	}
 }
@@ -119,7 +119,7 @@ func TestRetryChecksOfTheLiveSlotStartsANewWindow(t *testing.T) {
 	s.jobs[after] = JobFailed
 	s.decide()
 	p := s.decide()
-	if p.Active != grn || p.Status.ChecksUntil != nil || cond(p, v1alpha1.ConditionDegraded).Reason != ReasonVerificationFailed {
+	if p.Active != grn || p.Status.ChecksUntil != nil || cond(p, v1alpha1.ConditionDegraded).Reason != v1alpha1.ReasonVerificationFailed {
 		t.Fatalf("switchBack false: active %s, window %v, %+v", p.Active, p.Status.ChecksUntil, p.Status.Conditions)
 	}
 	s.now = s.now.Add(time.Minute)

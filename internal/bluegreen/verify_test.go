@@ -84,11 +84,11 @@ func TestChecksHoldTheSwitchUntilTheyPass(t *testing.T) {
 	if c := cond(p, v1alpha1.ConditionProgressing); !strings.Contains(c.Message, "checking green") {
 		t.Errorf("progressing: %s", c.Message)
 	}
-	if ev := s.checked(p, ""); !hasEvent(ev, EventVerified) || !s.rel.Status.Green.Verified {
+	if ev := s.checked(p, ""); !hasEvent(ev, v1alpha1.EventVerified) || !s.rel.Status.Green.Verified {
 		t.Fatalf("a passed round is not recorded: %+v %+v", ev, s.rel.Status.Green)
 	}
 	p = s.decide()
-	if p.Active != grn || !hasEvent(p.Events, EventSwitched) || p.Check != nil {
+	if p.Active != grn || !hasEvent(p.Events, v1alpha1.EventSwitched) || p.Check != nil {
 		t.Fatalf("no switch after the checks passed: active %s, events %+v", p.Active, p.Events)
 	}
 	if w := p.Status.ChecksUntil; w == nil || !w.Time.Equal(s.now.Add(5*time.Minute)) {
@@ -100,7 +100,7 @@ func TestAFailedCheckBeforeTheSwitchHoldsItUntilANewDeploy(t *testing.T) {
 	s := newShop(t, &v1alpha1.VerificationSpec{})
 	s.rel.Spec.ActiveColor = grn
 	ev := s.checked(s.decide(), "GET /health_check.php on pod shop-web-green-1: status 500, want 200")
-	if !hasEvent(ev, EventVerificationFailed) {
+	if !hasEvent(ev, v1alpha1.EventVerificationFailed) {
 		t.Errorf("events %+v", ev)
 	}
 	for range 3 {
@@ -110,7 +110,7 @@ func TestAFailedCheckBeforeTheSwitchHoldsItUntilANewDeploy(t *testing.T) {
 			t.Fatalf("a failed target was switched to or checked again: %s %+v", p.Active, p.Check)
 		}
 		d := cond(p, v1alpha1.ConditionDegraded)
-		if d.Reason != ReasonVerificationFailed || !strings.Contains(d.Message, "status 500") ||
+		if d.Reason != v1alpha1.ReasonVerificationFailed || !strings.Contains(d.Message, "status 500") ||
 			!strings.Contains(d.Message, "deploy a fixed tag, digest or revision to green, or set spec.activeColor back to blue") {
 			t.Fatalf("degraded %s: %s", d.Reason, d.Message)
 		}
@@ -154,14 +154,14 @@ func TestChecksAfterTheSwitchRunEveryIntervalAndSwitchBackOnFailure(t *testing.T
 	}
 	s.now = s.now.Add(7 * time.Second)
 	p = s.decide()
-	if ev := s.checked(p, "GET / on pod shop-web-green-1: status 500, want 200"); !hasEvent(ev, EventVerificationFailed) {
+	if ev := s.checked(p, "GET / on pod shop-web-green-1: status 500, want 200"); !hasEvent(ev, v1alpha1.EventVerificationFailed) {
 		t.Errorf("events %+v", ev)
 	}
 	p = s.decide()
-	if p.Active != blue || !hasEvent(p.Events, EventSwitchedBack) || p.Status.ChecksUntil != nil {
+	if p.Active != blue || !hasEvent(p.Events, v1alpha1.EventSwitchedBack) || p.Status.ChecksUntil != nil {
 		t.Fatalf("not switched back: active %s, events %+v", p.Active, p.Events)
 	}
-	if d := cond(p, v1alpha1.ConditionDegraded); d.Reason != ReasonVerificationFailed {
+	if d := cond(p, v1alpha1.ConditionDegraded); d.Reason != v1alpha1.ReasonVerificationFailed {
 		t.Errorf("degraded %s: %s", d.Reason, d.Message)
 	}
 	// spec.activeColor still says green: the failed deployment is not switched to again.
@@ -186,7 +186,7 @@ func TestNoSwitchBackAfterAMigrationUnlessCompatible(t *testing.T) {
 			t.Fatalf("compatible %v: active %s", compatible, p.Active)
 		}
 		d := cond(p, v1alpha1.ConditionDegraded)
-		if d.Reason != ReasonVerificationFailed || (!compatible && !strings.Contains(d.Message, "compatibleWithPrevious is false")) {
+		if d.Reason != v1alpha1.ReasonVerificationFailed || (!compatible && !strings.Contains(d.Message, "compatibleWithPrevious is false")) {
 			t.Errorf("compatible %v: degraded %s: %s", compatible, d.Reason, d.Message)
 		}
 	}
@@ -229,7 +229,7 @@ func TestSkipChecksSwitchesWithoutThemAndRunsNoWindow(t *testing.T) {
 	s.now = s.now.Add(time.Minute)
 	s.rel.Annotations = map[string]string{v1alpha1.AnnotationSkipChecks: s.now.Format(time.RFC3339)}
 	p := s.decide()
-	if p.Active != grn || !hasEvent(p.Events, EventChecksSkipped) || p.Status.ChecksUntil != nil || p.Check != nil {
+	if p.Active != grn || !hasEvent(p.Events, v1alpha1.EventChecksSkipped) || p.Status.ChecksUntil != nil || p.Check != nil {
 		t.Fatalf("not switched without checks: %s, events %+v, window %v", p.Active, p.Events, p.Status.ChecksUntil)
 	}
 	// The next switch is checked again: the skip was for the one pending then.
@@ -246,7 +246,7 @@ func TestSkipChecksEndsTheWindowAfterASwitch(t *testing.T) {
 	s.now = s.now.Add(time.Second)
 	s.rel.Annotations = map[string]string{v1alpha1.AnnotationSkipChecks: s.now.Format(time.RFC3339)}
 	p := s.decide()
-	if p.Check != nil || p.Status.ChecksUntil != nil || !hasEvent(p.Events, EventChecksSkipped) {
+	if p.Check != nil || p.Status.ChecksUntil != nil || !hasEvent(p.Events, v1alpha1.EventChecksSkipped) {
 		t.Fatalf("the window still runs: %+v %v %+v", p.Check, p.Status.ChecksUntil, p.Events)
 	}
 }
@@ -272,7 +272,7 @@ func TestMigrationOutputIsRecorded(t *testing.T) {
 			}
 			continue
 		}
-		if !hasEvent(p.Events, EventMigrated) || p.Active != grn {
+		if !hasEvent(p.Events, v1alpha1.EventMigrated) || p.Active != grn {
 			t.Errorf("events %+v, active %s", p.Events, p.Active)
 		}
 	}

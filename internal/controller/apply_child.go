@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
-	"github.com/magento-operator/magento-operator/internal/bluegreen"
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
 )
 
@@ -45,7 +45,7 @@ func (a *applier) judge(ctx context.Context, want client.Object, serving bool, e
 	case apierrors.IsAlreadyExists(err):
 		return a.inTheWay(ctx, want, serving)
 	case refused(err):
-		a.problem(bluegreen.ReasonChildRejected, serving, "the API server refused %s %s: %s", a.kind(want), want.GetName(), err.Error())
+		a.problem(v1alpha1.ReasonChildRejected, serving, "the API server refused %s %s: %s", a.kind(want), want.GetName(), err.Error())
 		return nil
 	}
 	return err
@@ -80,7 +80,7 @@ func (a *applier) inTheWay(ctx context.Context, want client.Object, serving bool
 	if owner != nil {
 		whose = fmt.Sprintf("it belongs to %s %s", owner.Kind, owner.Name)
 	}
-	a.problem(bluegreen.ReasonNameConflict, serving, "%s %s already exists and %s; delete or rename it, or give this release another name",
+	a.problem(v1alpha1.ReasonNameConflict, serving, "%s %s already exists and %s; delete or rename it, or give this release another name",
 		a.kind(want), want.GetName(), whose)
 	return nil
 }

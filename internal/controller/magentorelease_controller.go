@@ -88,11 +88,11 @@ func (r *MagentoReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		// The spec cannot be rendered: say so, change nothing, and wait for
 		// the next change of the spec.
 		meta.SetStatusCondition(&plan.Status.Conditions, metav1.Condition{
-			Type: v1alpha1.ConditionDegraded, Status: metav1.ConditionTrue, Reason: bluegreen.ReasonInvalidSpec,
+			Type: v1alpha1.ConditionDegraded, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonInvalidSpec,
 			Message: err.Error(), ObservedGeneration: rel.Generation,
 		})
 		if !meta.IsStatusConditionTrue(rel.Status.Conditions, v1alpha1.ConditionDegraded) {
-			r.record(ctx, decided, bluegreen.Event{Warning: true, Reason: bluegreen.EventDegraded, Message: err.Error()})
+			r.record(ctx, decided, bluegreen.Event{Warning: true, Reason: v1alpha1.EventDegraded, Message: err.Error()})
 		}
 		return ctrl.Result{}, ignoreConflict(ctx, r.writeStatus(ctx, rel, plan.Status))
 	}

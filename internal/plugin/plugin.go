@@ -367,7 +367,7 @@ func (o *options) waitFor(ctx context.Context, c client.Client, key client.Objec
 				return nil
 			}
 			if d := meta.FindStatusCondition(r.Status.Conditions, v1alpha1.ConditionDegraded); d != nil && d.Status == metav1.ConditionTrue &&
-				d.ObservedGeneration == r.Generation && d.Reason != "ProgressDeadlineExceeded" {
+				d.ObservedGeneration == r.Generation && d.Reason != v1alpha1.ReasonDeadlineExceeded {
 				return &exitError{ExitDegraded, fmt.Errorf("%s is Degraded (%s): %s", r.Name, d.Reason, d.Message)}
 			}
 			if p := meta.FindStatusCondition(r.Status.Conditions, v1alpha1.ConditionProgressing); p != nil && p.Message != last {
