@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -18,7 +19,8 @@ import (
 	"github.com/magento-operator/magento-operator/internal/testenv"
 )
 
-// These suites run the API's OpenAPI and CEL validation in a real kube-apiserver.
+// These suites run the API's OpenAPI and CEL validation, and check the CRD as
+// served, in a real kube-apiserver.
 
 var (
 	testEnv   *envtest.Environment
@@ -35,6 +37,7 @@ var _ = BeforeSuite(func() {
 	scheme := runtime.NewScheme()
 	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
 	Expect(v1alpha1.AddToScheme(scheme)).To(Succeed())
+	Expect(apiextensionsv1.AddToScheme(scheme)).To(Succeed())
 	var err error
 	testEnv = testenv.New()
 	cfg, err := testEnv.Start()
