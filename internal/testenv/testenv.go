@@ -5,16 +5,22 @@ package testenv
 import (
 	"os"
 	"path/filepath"
-	"runtime"
+	goruntime "runtime"
 	"sort"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/magento-operator/magento-operator/api/v1alpha1"
 )
 
 // RepoRoot is the root of this repository.
 func RepoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
+	_, file, _, _ := goruntime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
@@ -60,4 +66,31 @@ func Start() (*envtest.Environment, *rest.Config, error) {
 	env := New()
 	cfg, err := env.Start()
 	return env, cfg, err
+}
+
+// Scheme holds the kinds the suites read and write: Kubernetes' own, CRDs
+// and MagentoReleases.
+func Scheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, v1alpha1.AddToScheme} {
+		if err := add(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// StartWithClient starts a new environment and returns it with a config and
+// a client (of Scheme) for it.
+func StartWithClient() (*envtest.Environment, *rest.Config, client.Client, error) {
+	s, err := Scheme()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	env, cfg, err := Start()
+	if err != nil {
+		return env, nil, nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: s})
+	return env, cfg, c, err
 }
