@@ -11,7 +11,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/utils/ptr"
+
+	"github.com/magento-operator/magento-operator/test/builder"
 )
 
 // fakeDeploymentController plays the Deployment controller: it writes every
@@ -26,12 +27,9 @@ func (b *bench) fakeDeploymentController() func() {
 		go func() {
 			defer wg.Done()
 			for d := range work {
-				n := ptr.Deref(d.Spec.Replicas, 1)
-				d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n,
-					ReadyReplicas: n, AvailableReplicas: n, TerminatingReplicas: ptr.To[int32](0)}
 				// A conflict is not retried here: the change that caused it
 				// comes back through the watch, still behind, and is queued.
-				_ = b.c.Status().Update(ctx, d)
+				_ = builder.RollOut(ctx, b.c, d)
 			}
 		}()
 	}

@@ -132,14 +132,8 @@ func deployAndSwitch(rel *v1alpha1.MagentoRelease, tag, revision string, also ..
 // rollOut writes a Deployment's status the way the Deployment controller
 // would once its pods at spec.replicas are all updated and available.
 func rollOut(d *appsv1.Deployment) {
-	n := ptr.Deref(d.Spec.Replicas, 1)
-	d.Status = appsv1.DeploymentStatus{
-		ObservedGeneration: d.Generation,
-		Replicas:           n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n,
-		TerminatingReplicas: ptr.To[int32](0),
-	}
 	// A conflict means the operator just changed it: the caller's Eventually tries again.
-	if err := k8sClient.Status().Update(ctx, d); !apierrors.IsConflict(err) {
+	if err := builder.RollOut(ctx, k8sClient, d); !apierrors.IsConflict(err) {
 		Expect(client.IgnoreNotFound(err)).To(Succeed())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
@@ -64,4 +65,17 @@ func ServicesColor(ctx context.Context, c client.Reader, rel *v1alpha1.MagentoRe
 		return "mixed"
 	}
 	return string(specs.ServiceColor(web))
+}
+
+// RollOut writes d's status as the Deployment controller would once all its
+// pods at spec.replicas are updated and available: the stand-in for that
+// controller where none runs (envtest), shared by the suites and the bench.
+func RollOut(ctx context.Context, c client.Client, d *appsv1.Deployment) error {
+	n := ptr.Deref(d.Spec.Replicas, 1)
+	d.Status = appsv1.DeploymentStatus{
+		ObservedGeneration: d.Generation,
+		Replicas:           n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n,
+		TerminatingReplicas: ptr.To[int32](0),
+	}
+	return c.Status().Update(ctx, d)
 }
