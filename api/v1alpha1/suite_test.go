@@ -4,44 +4,26 @@ import (
 	"context"
 	"testing"
 
-	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
-	"github.com/magento-operator/magento-operator/internal/testenv"
+	"github.com/magento-operator/magento-operator/internal/testenv/suite"
 )
 
 // These suites run the API's OpenAPI and CEL validation, and check the CRD as
 // served, in a real kube-apiserver.
 
 var (
-	testEnv   *envtest.Environment
 	k8sClient client.Client
 	ctx       = context.Background()
 )
 
-func TestAPI(t *testing.T) {
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "API Validation Suite")
-}
-
-var _ = BeforeSuite(func() {
-	var err error
-	testEnv, _, k8sClient, err = testenv.StartWithClient()
-	Expect(err).NotTo(HaveOccurred())
-})
-
-var _ = AfterSuite(func() {
-	if testEnv != nil {
-		Expect(testEnv.Stop()).To(Succeed())
-	}
-})
+func TestAPI(t *testing.T) { suite.Run(t, "API Validation Suite", &k8sClient) }
 
 // newNamespace creates a namespace for one spec and returns its name.
 func newNamespace() string {
