@@ -23,7 +23,6 @@ import (
 
 	magentov1alpha1 "github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/controller"
-	"github.com/magento-operator/magento-operator/internal/metrics"
 )
 
 var scheme = runtime.NewScheme()
@@ -114,12 +113,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	if err := (&controller.MagentoReleaseReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Clock:     clock.RealClock{},
-		Metrics:   metrics.NewRecorder(),
-	}).SetupWithManager(mgr); err != nil {
+	if err := controller.New(mgr, clock.RealClock{}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "unable to set up the controller")
 		os.Exit(1)
 	}

@@ -10,7 +10,7 @@ import (
 var _ = Describe("The MagentoRelease CRD", func() {
 	It("is installed, established and served under its short name", func() {
 		crd := &apiextensionsv1.CustomResourceDefinition{}
-		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "magentoreleases.magento.ops.dev"}, crd)).To(Succeed())
+		Expect(env.Client.Get(env.Ctx, client.ObjectKey{Name: "magentoreleases.magento.ops.dev"}, crd)).To(Succeed())
 		Expect(crd.Spec.Names.ShortNames).To(ConsistOf("mrel"))
 		Expect(crd.Spec.Scope).To(Equal(apiextensionsv1.NamespaceScoped))
 		established := false
@@ -24,7 +24,7 @@ var _ = Describe("The MagentoRelease CRD", func() {
 
 	It("shows Active, Desired, Blue, Green, Ready and Age in kubectl get", func() {
 		crd := &apiextensionsv1.CustomResourceDefinition{}
-		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "magentoreleases.magento.ops.dev"}, crd)).To(Succeed())
+		Expect(env.Client.Get(env.Ctx, client.ObjectKey{Name: "magentoreleases.magento.ops.dev"}, crd)).To(Succeed())
 		cols := map[string]string{}
 		var order []string
 		for _, c := range crd.Spec.Versions[0].AdditionalPrinterColumns {

@@ -63,11 +63,11 @@ var _ = Describe("What users sync from Git", func() {
 					ns = "default"
 					obj.SetNamespace(ns)
 				}
-				err := k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+				err := env.Client.Create(env.Ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 				if !apierrors.IsAlreadyExists(err) {
 					Expect(err).NotTo(HaveOccurred())
 				}
-				Expect(k8sClient.Create(ctx, obj, client.DryRunAll)).To(Succeed(),
+				Expect(env.Client.Create(env.Ctx, obj, client.DryRunAll)).To(Succeed(),
 					"%s: MagentoRelease %s/%s", rel(dir), ns, obj.GetName())
 			}
 		}

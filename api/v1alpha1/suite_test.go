@@ -1,12 +1,10 @@
 package v1alpha1_test
 
 import (
-	"context"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -18,19 +16,9 @@ import (
 // These suites run the API's OpenAPI and CEL validation, and check the CRD as
 // served, in a real kube-apiserver.
 
-var (
-	k8sClient client.Client
-	ctx       = context.Background()
-)
+var env = suite.NewEnv()
 
-func TestAPI(t *testing.T) { suite.Run(t, "API Validation Suite", &k8sClient) }
-
-// newNamespace creates a namespace for one spec and returns its name.
-func newNamespace() string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "api-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	return ns.Name
-}
+func TestAPI(t *testing.T) { env.Run(t, "API Validation Suite", nil) }
 
 func keyOf(obj client.Object) client.ObjectKey { return client.ObjectKeyFromObject(obj) }
 
@@ -44,5 +32,5 @@ func createRaw(r *v1alpha1.MagentoRelease, mutate func(spec map[string]any)) err
 	Expect(err).NotTo(HaveOccurred())
 	u := &unstructured.Unstructured{Object: content}
 	mutate(u.Object["spec"].(map[string]any))
-	return k8sClient.Create(ctx, u)
+	return env.Client.Create(env.Ctx, u)
 }

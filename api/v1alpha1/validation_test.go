@@ -47,13 +47,13 @@ func appImage(image string) func(*v1alpha1.MagentoRelease) {
 
 var _ = Describe("Creating a MagentoRelease", func() {
 	var ns string
-	BeforeEach(func() { ns = newNamespace() })
+	BeforeEach(func() { ns = env.NewNamespace() })
 
 	DescribeTable("rejects invalid objects with a message that says what to fix",
 		func(mutate func(*v1alpha1.MagentoRelease), fragment string) {
 			r := minimal(ns).Obj()
 			mutate(r)
-			err := k8sClient.Create(ctx, r)
+			err := env.Client.Create(env.Ctx, r)
 			Expect(err).To(HaveOccurred(), "the API server accepted an invalid object")
 			Expect(err.Error()).To(ContainSubstring(fragment))
 		},
@@ -142,9 +142,9 @@ var _ = Describe("Creating a MagentoRelease", func() {
 	It("fills in every documented default on a minimal object", func() {
 		r := builder.MakeRelease(ns, "defaults").Migration().
 			With(func(r *v1alpha1.MagentoRelease) { r.Spec.Web.Autoscaling = &v1alpha1.Autoscaling{MaxReplicas: 4} }).Obj()
-		Expect(k8sClient.Create(ctx, r)).To(Succeed())
+		Expect(env.Client.Create(env.Ctx, r)).To(Succeed())
 		got := &v1alpha1.MagentoRelease{}
-		Expect(k8sClient.Get(ctx, keyOf(r), got)).To(Succeed())
+		Expect(env.Client.Get(env.Ctx, keyOf(r), got)).To(Succeed())
 		s := got.Spec
 		Expect(s.Images.PullPolicy).To(BeEquivalentTo("IfNotPresent"))
 		Expect(s.Web.Replicas).To(HaveValue(BeEquivalentTo(2)))
@@ -174,19 +174,19 @@ var _ = Describe("Creating a MagentoRelease", func() {
 		r.Spec.IdleScaleDown.After = after("30s")
 		r.Spec.Web.Autoscaling = &v1alpha1.Autoscaling{MinReplicas: ptr.To[int32](3), MaxReplicas: 3}
 		r.Spec.Web.Replicas = ptr.To[int32](0)
-		Expect(k8sClient.Create(ctx, r)).To(Succeed())
+		Expect(env.Client.Create(env.Ctx, r)).To(Succeed())
 	})
 
 	named := func(name string) *v1alpha1.MagentoRelease { return minimal(ns).Name(name).Obj() }
 
 	It("accepts a name of MaxNameLength (36) characters", func() {
 		Expect(v1alpha1.MaxNameLength).To(Equal(36))
-		Expect(k8sClient.Create(ctx, named("shop-"+strings.Repeat("a", v1alpha1.MaxNameLength-5)))).To(Succeed())
+		Expect(env.Client.Create(env.Ctx, named("shop-"+strings.Repeat("a", v1alpha1.MaxNameLength-5)))).To(Succeed())
 	})
 
 	DescribeTable("rejects a name some child could not carry, giving the limit",
 		func(name string) {
-			err := k8sClient.Create(ctx, named(name))
+			err := env.Client.Create(env.Ctx, named(name))
 			Expect(err).To(HaveOccurred(), "the API server accepted the name %q", name)
 			Expect(err.Error()).To(ContainSubstring("metadata.name must be a DNS-1035 label"))
 			Expect(err.Error()).To(ContainSubstring("at most 36 characters"))
@@ -206,9 +206,9 @@ var _ = Describe("Updating a MagentoRelease: the serving slot is immutable", fun
 		r  *v1alpha1.MagentoRelease
 	)
 	BeforeEach(func() {
-		ns = newNamespace()
+		ns = env.NewNamespace()
 		r = minimal(ns).Green("green-1").Obj()
-		Expect(k8sClient.Create(ctx, r)).To(Succeed())
+		Expect(env.Client.Create(env.Ctx, r)).To(Succeed())
 	})
 
 	// serving records in status, as the operator does, that the given slot
@@ -217,19 +217,19 @@ var _ = Describe("Updating a MagentoRelease: the serving slot is immutable", fun
 		r.Status.ActiveColor = c
 		s := r.Spec.Slot(c)
 		r.Status.SetSlotStatus(c, &v1alpha1.SlotStatus{Tag: s.Tag, Digest: s.Digest, Revision: s.Revision, State: v1alpha1.SlotActive})
-		Expect(k8sClient.Status().Update(ctx, r)).To(Succeed())
+		Expect(env.Client.Status().Update(env.Ctx, r)).To(Succeed())
 	}
 	// update stores a change to the spec that must be accepted.
 	update := func(mutate func(*v1alpha1.MagentoRelease)) {
 		mutate(r)
-		Expect(k8sClient.Update(ctx, r)).To(Succeed())
+		Expect(env.Client.Update(env.Ctx, r)).To(Succeed())
 	}
 
 	DescribeTable("rejects changes to the slot that serves traffic",
 		func(setup func(), mutate func(*v1alpha1.MagentoRelease), fragment string) {
 			setup()
 			mutate(r)
-			err := k8sClient.Update(ctx, r)
+			err := env.Client.Update(env.Ctx, r)
 			Expect(err).To(HaveOccurred(), "the API server accepted a change to the serving slot")
 			Expect(err.Error()).To(ContainSubstring(fragment))
 		},
@@ -278,9 +278,9 @@ var _ = Describe("Updating a MagentoRelease: the serving slot is immutable", fun
 		func(setup func(), mutate func(*v1alpha1.MagentoRelease)) {
 			setup()
 			mutate(r)
-			Expect(k8sClient.Update(ctx, r)).To(Succeed())
+			Expect(env.Client.Update(env.Ctx, r)).To(Succeed())
 			got := &v1alpha1.MagentoRelease{}
-			Expect(k8sClient.Get(ctx, keyOf(r), got)).To(Succeed())
+			Expect(env.Client.Get(env.Ctx, keyOf(r), got)).To(Succeed())
 			Expect(got.Spec).To(Equal(r.Spec))
 		},
 		Entry("a deploy to the idle slot together with the switch to it", func() { serving(v1alpha1.Blue) },
@@ -328,20 +328,20 @@ var _ = Describe("Updating a MagentoRelease: the serving slot is immutable", fun
 		r.Spec.Green.Revision = "7"
 		r.Spec.Web.Replicas = ptr.To[int32](5)
 		r.Spec.Env = append(r.Spec.Env, envVar("MAGE_MODE", "production"))
-		Expect(k8sClient.Update(ctx, r)).To(Succeed())
+		Expect(env.Client.Update(env.Ctx, r)).To(Succeed())
 	})
 
 	It("accepts removing the idle slot and adding it back with a new tag", func() {
 		serving(v1alpha1.Blue)
 		r.Spec.Green = nil
-		Expect(k8sClient.Update(ctx, r)).To(Succeed())
+		Expect(env.Client.Update(env.Ctx, r)).To(Succeed())
 		r.Spec.Green = &v1alpha1.Slot{Tag: "green-9"}
-		Expect(k8sClient.Update(ctx, r)).To(Succeed())
+		Expect(env.Client.Update(env.Ctx, r)).To(Succeed())
 	})
 
 	It("accepts the status writes of the operator", func() {
 		serving(v1alpha1.Blue)
 		r.Status.Blue = &v1alpha1.SlotStatus{Tag: shopTag, State: v1alpha1.SlotActive, Ready: true}
-		Expect(k8sClient.Status().Update(ctx, r)).To(Succeed())
+		Expect(env.Client.Status().Update(env.Ctx, r)).To(Succeed())
 	})
 })

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
@@ -44,6 +45,7 @@ func TestApplyWrites(t *testing.T) {
 	}
 	rel := builder.MakeRelease("stage", "shop").UID("uid-shop").Generation(2).Green("main-2").Obj()
 	v1, v2 := *rel.Spec.Blue, *rel.Spec.Green
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	full := map[specs.Component]int32{specs.Web: 2, specs.PHPFPM: 2, specs.Cron: 1, specs.Consumer: 1}
 	idle := map[specs.Component]int32{specs.Web: 2, specs.PHPFPM: 2, specs.Cron: 0, specs.Consumer: 0}
 	// blueOnly plans blue alone, rendered when render is set.
@@ -129,7 +131,7 @@ func TestApplyWrites(t *testing.T) {
 		"a switch moves both Services and their record, and nothing else before them, not even the preview": {
 			live: withGreen,
 			plan: bluegreen.Plan{Active: v1alpha1.Green, Preview: v1alpha1.Blue,
-				Switch: specs.Switch{Color: v1alpha1.Green, Time: fakeClock.Now()},
+				Switch: specs.Switch{Color: v1alpha1.Green, Time: now},
 				Slots: map[v1alpha1.Color]*bluegreen.SlotPlan{
 					v1alpha1.Blue:  {Version: v1, Replicas: idle, Running: true},
 					v1alpha1.Green: {Version: v1, Replicas: idle, Running: true},
@@ -215,7 +217,7 @@ func TestApplyWrites(t *testing.T) {
 			live: converged,
 			plan: func() bluegreen.Plan {
 				p := blueOnly(false)
-				p.Jobs = []bluegreen.JobPlan{{Component: specs.PostSwitch, Color: v1alpha1.Blue, Version: v1, At: fakeClock.Now()}}
+				p.Jobs = []bluegreen.JobPlan{{Component: specs.PostSwitch, Color: v1alpha1.Blue, Version: v1, At: now}}
 				return p
 			}(),
 			refuse: func(verb string, obj client.Object, dry bool) error {
@@ -224,7 +226,7 @@ func TestApplyWrites(t *testing.T) {
 				}
 				return nil
 			},
-			rest:     []string{"create Job " + specs.PostSwitchJobName(rel, v1alpha1.Blue, v1, fakeClock.Now())},
+			rest:     []string{"create Job " + specs.PostSwitchJobName(rel, v1alpha1.Blue, v1, now)},
 			problems: []string{"ChildRejected: the API server refused Job shop-post-switch-blue-"},
 		},
 	}

@@ -21,7 +21,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/bluegreen"
@@ -47,6 +46,17 @@ type MagentoReleaseReconciler struct {
 	checks  lastChecks
 	outputs jobOutputs
 	stopped stoppedDeployments
+}
+
+// New returns a reconciler that reads through mgr's caches, and past them
+// through its API reader, timed by clk and recording release metrics.
+func New(mgr ctrl.Manager, clk clock.PassiveClock) *MagentoReleaseReconciler {
+	return &MagentoReleaseReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Clock:     clk,
+		Metrics:   metrics.NewRecorder(),
+	}
 }
 
 // problemRequeue is how soon a release whose children the API server would
@@ -187,11 +197,6 @@ func (r *MagentoReleaseReconciler) writeStatus(ctx context.Context, rel *v1alpha
 // SetupWithManager registers the controller; it watches releases and the
 // kinds they own.
 func (r *MagentoReleaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return r.setup(mgr, r)
-}
-
-// setup registers rec (r, or r wrapped by a test) for releases and their children.
-func (r *MagentoReleaseReconciler) setup(mgr ctrl.Manager, rec reconcile.Reconciler) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.MagentoRelease{}).
 		Owns(&appsv1.Deployment{}).
@@ -205,5 +210,5 @@ func (r *MagentoReleaseReconciler) setup(mgr ctrl.Manager, rec reconcile.Reconci
 		// count terminating pods there), so the pod itself is watched.
 		WatchesMetadata(writerPod(), writerPodHandler, writerPodEvents).
 		Named("magentorelease").
-		Complete(rec)
+		Complete(r)
 }

@@ -43,9 +43,9 @@ func metricValue(name string, labels map[string]string) (float64, bool) {
 
 var _ = Describe("Release metrics", func() {
 	It("report the active colour, slot readiness, switches and their duration, and forget deleted releases", func() {
-		rel := builder.MakeRelease(newNamespace(), "shop").Green("feature-m").Obj()
-		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
-		settle(rel)
+		rel := builder.MakeRelease(env.NewNamespace(), "shop").Green("feature-m").Obj()
+		Expect(env.Client.Create(env.Ctx, rel)).To(Succeed())
+		env.Settle(rel)
 		l := func(extra ...string) map[string]string {
 			m := map[string]string{"namespace": rel.Namespace, "release": rel.Name}
 			for i := 0; i < len(extra); i += 2 {
@@ -53,12 +53,12 @@ var _ = Describe("Release metrics", func() {
 			}
 			return m
 		}
-		Eventually(func() float64 { v, _ := metricValue("magento_release_active_color", l("color", "blue")); return v }, timeout, interval).Should(Equal(1.0))
-		Eventually(func() float64 { v, _ := metricValue("magento_release_slot_ready", l("color", "green")); return v }, timeout, interval).Should(Equal(1.0))
+		Eventually(func() float64 { v, _ := metricValue("magento_release_active_color", l("color", "blue")); return v }).Should(Equal(1.0))
+		Eventually(func() float64 { v, _ := metricValue("magento_release_slot_ready", l("color", "green")); return v }).Should(Equal(1.0))
 
-		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
-		settle(rel)
-		Eventually(func() float64 { v, _ := metricValue("magento_release_switches_total", l("to", "green")); return v }, timeout, interval).Should(Equal(1.0))
+		env.Change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
+		env.Settle(rel)
+		Eventually(func() float64 { v, _ := metricValue("magento_release_switches_total", l("to", "green")); return v }).Should(Equal(1.0))
 		value := func(name string, labels map[string]string) float64 {
 			v, ok := metricValue(name, labels)
 			Expect(ok).To(BeTrue(), "no %s%v", name, labels)
@@ -70,7 +70,7 @@ var _ = Describe("Release metrics", func() {
 		_, degraded := metricValue("magento_release_degraded", l())
 		Expect(degraded).To(BeFalse())
 
-		Expect(k8sClient.Delete(ctx, get(rel))).To(Succeed())
-		Eventually(func() bool { _, ok := metricValue("magento_release_active_color", l()); return ok }, timeout, interval).Should(BeFalse())
+		Expect(env.Client.Delete(env.Ctx, env.Get(rel))).To(Succeed())
+		Eventually(func() bool { _, ok := metricValue("magento_release_active_color", l()); return ok }).Should(BeFalse())
 	})
 })

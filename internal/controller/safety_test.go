@@ -15,6 +15,7 @@ import (
 
 	"github.com/magento-operator/magento-operator/api/v1alpha1"
 	"github.com/magento-operator/magento-operator/internal/specs"
+	"github.com/magento-operator/magento-operator/internal/testenv/suite"
 	"github.com/magento-operator/magento-operator/test/builder"
 )
 
@@ -22,95 +23,95 @@ import (
 // second manager or `kubectl edit --subresource=status` would.
 func editStatus(rel *v1alpha1.MagentoRelease, mutate func(*v1alpha1.MagentoReleaseStatus)) {
 	Eventually(func() error {
-		cur := get(rel)
+		cur := env.Get(rel)
 		mutate(&cur.Status)
-		return k8sClient.Status().Update(ctx, cur)
-	}, timeout, interval).Should(Succeed())
+		return env.Client.Status().Update(env.Ctx, cur)
+	}).Should(Succeed())
 }
 
 var _ = Describe("Traffic is what the Services serve (rule 10)", func() {
 	var rel *v1alpha1.MagentoRelease
 
 	BeforeEach(func() {
-		rel = builder.MakeRelease(newNamespace(), "shop").PostSwitch("php", "bin/magento", "cache:clean").Obj()
-		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
-		settle(rel)
-		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Green = &v1alpha1.Slot{Tag: "feature-2"} })
-		Eventually(func() *appsv1.Deployment { return deployment(rel, specs.PHPFPM, v1alpha1.Green) }, timeout, interval).ShouldNot(BeNil())
+		rel = builder.MakeRelease(env.NewNamespace(), "shop").PostSwitch("php", "bin/magento", "cache:clean").Obj()
+		Expect(env.Client.Create(env.Ctx, rel)).To(Succeed())
+		env.Settle(rel)
+		env.Change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Green = &v1alpha1.Slot{Tag: "feature-2"} })
+		Eventually(func() *appsv1.Deployment { return env.Deployment(rel, specs.PHPFPM, v1alpha1.Green) }).ShouldNot(BeNil())
 	})
 
 	It("never moves traffic to an unready target because the status says so", func() {
-		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
-		Eventually(func() *metav1.Condition { return condition(rel, v1alpha1.ConditionProgressing) }, timeout, interval).
+		env.Change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
+		Eventually(func() *metav1.Condition { return env.Condition(rel, v1alpha1.ConditionProgressing) }).
 			Should(HaveField("Reason", "Switching"))
 
 		editStatus(rel, func(s *v1alpha1.MagentoReleaseStatus) { s.ActiveColor = v1alpha1.Green })
-		Consistently(func() string { return servicesColor(rel) }, 3*resync, interval).Should(Equal("blue"))
-		Expect(get(rel).Status.ActiveColor).To(Equal(v1alpha1.Blue), "the status is set back to what the Services serve")
-		Expect(releaseEvents(rel, "Switched")).To(BeEmpty())
-		Expect(jobNames(rel, specs.PostSwitch)).To(BeEmpty())
+		Consistently(func() string { return env.ServicesColor(rel) }, 3*suite.Resync).Should(Equal("blue"))
+		Expect(env.Get(rel).Status.ActiveColor).To(Equal(v1alpha1.Blue), "the status is set back to what the Services serve")
+		Expect(env.Events(rel, "Switched")).To(BeEmpty())
+		Expect(env.JobNames(rel, specs.PostSwitch)).To(BeEmpty())
 	})
 
 	It("makes no phantom switch from a status written by hand in steady state", func() {
-		settle(rel)
-		before := get(rel).Status.LastSwitchTime
+		env.Settle(rel)
+		before := env.Get(rel).Status.LastSwitchTime
 		editStatus(rel, func(s *v1alpha1.MagentoReleaseStatus) { s.ActiveColor = v1alpha1.Green })
-		Eventually(func() v1alpha1.Color { return get(rel).Status.ActiveColor }, timeout, interval).Should(Equal(v1alpha1.Blue))
-		Consistently(func() string { return servicesColor(rel) }, 2*resync, interval).Should(Equal("blue"))
-		Expect(get(rel).Status.LastSwitchTime).To(Equal(before))
-		Expect(releaseEvents(rel, "Switched")).To(BeEmpty())
-		Expect(jobNames(rel, specs.PostSwitch)).To(BeEmpty())
+		Eventually(func() v1alpha1.Color { return env.Get(rel).Status.ActiveColor }).Should(Equal(v1alpha1.Blue))
+		Consistently(func() string { return env.ServicesColor(rel) }, 2*suite.Resync).Should(Equal("blue"))
+		Expect(env.Get(rel).Status.LastSwitchTime).To(Equal(before))
+		Expect(env.Events(rel, "Switched")).To(BeEmpty())
+		Expect(env.JobNames(rel, specs.PostSwitch)).To(BeEmpty())
 	})
 
 	It("sets back Services moved by hand to a slot that fails the gate", func() {
-		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
-		Eventually(func() *metav1.Condition { return condition(rel, v1alpha1.ConditionProgressing) }, timeout, interval).
+		env.Change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
+		Eventually(func() *metav1.Condition { return env.Condition(rel, v1alpha1.ConditionProgressing) }).
 			Should(HaveField("Reason", "Switching"))
 		for _, name := range []string{rel.Name, rel.Name + "-php-fpm"} {
 			Eventually(func() error {
-				s := service(rel, name)
+				s := env.Service(rel, name)
 				s.Spec.Selector[specs.LabelColor] = "green"
-				return k8sClient.Update(ctx, s)
-			}, timeout, interval).Should(Succeed())
+				return env.Client.Update(env.Ctx, s)
+			}).Should(Succeed())
 		}
-		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("blue"))
-		Consistently(func() string { return servicesColor(rel) }, 2*resync, interval).Should(Equal("blue"))
-		Expect(get(rel).Status.ActiveColor).To(Equal(v1alpha1.Blue))
-		Expect(releaseEvents(rel, "Switched")).To(BeEmpty())
+		Eventually(func() string { return env.ServicesColor(rel) }).Should(Equal("blue"))
+		Consistently(func() string { return env.ServicesColor(rel) }, 2*suite.Resync).Should(Equal("blue"))
+		Expect(env.Get(rel).Status.ActiveColor).To(Equal(v1alpha1.Blue))
+		Expect(env.Events(rel, "Switched")).To(BeEmpty())
 
-		rollOutSlot(rel, v1alpha1.Green) // once green passes the gate, the switch happens properly
-		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
-		Eventually(func() []eventsv1.Event { return releaseEvents(rel, "Switched") }, timeout, interval).Should(HaveLen(1))
-		Eventually(func() []string { return jobNames(rel, specs.PostSwitch) }, timeout, interval).Should(HaveLen(1))
+		env.RollOutSlot(rel, v1alpha1.Green) // once green passes the gate, the switch happens properly
+		Eventually(func() string { return env.ServicesColor(rel) }).Should(Equal("green"))
+		Eventually(func() []eventsv1.Event { return env.Events(rel, "Switched") }).Should(HaveLen(1))
+		Eventually(func() []string { return env.JobNames(rel, specs.PostSwitch) }).Should(HaveLen(1))
 	})
 })
 
 var _ = Describe("Names", func() {
 	It("work end to end at the longest the API accepts: both slots, preview, Ingress, migration and post-switch Job", func() {
-		rel := builder.MakeRelease(newNamespace(), "s"+strings.Repeat("x", v1alpha1.MaxNameLength-1)).Migration().
+		rel := builder.MakeRelease(env.NewNamespace(), "s"+strings.Repeat("x", v1alpha1.MaxNameLength-1)).Migration().
 			PostSwitch("php", "bin/magento", "cache:clean").
 			Ingress(v1alpha1.IngressSpec{Host: "shop.example.com", PreviewHost: "preview.shop.example.com"}).Obj()
-		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
-		settle(rel)
-		migration := deployAndSwitch(rel, "feature-2", "")
-		Eventually(func() []string { rollOutAll(rel); return jobNames(rel, specs.Migration) }, timeout, interval).Should(ConsistOf(migration))
-		finishJob(rel, migration, true)
-		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
-		settle(rel)
-		Eventually(func() []string { return jobNames(rel, specs.PostSwitch) }, timeout, interval).Should(HaveLen(1))
+		Expect(env.Client.Create(env.Ctx, rel)).To(Succeed())
+		env.Settle(rel)
+		migration := env.DeployAndSwitch(rel, "feature-2", "")
+		Eventually(func() []string { env.RollOutAll(rel); return env.JobNames(rel, specs.Migration) }).Should(ConsistOf(migration))
+		env.FinishJob(rel, migration, true)
+		Eventually(func() string { return env.ServicesColor(rel) }).Should(Equal("green"))
+		env.Settle(rel)
+		Eventually(func() []string { return env.JobNames(rel, specs.PostSwitch) }).Should(HaveLen(1))
 
-		Expect(service(rel, rel.Name+"-preview")).NotTo(BeNil())
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(rel), &networkingv1.Ingress{})).To(Succeed())
+		Expect(env.Service(rel, rel.Name+"-preview")).NotTo(BeNil())
+		Expect(env.Client.Get(env.Ctx, client.ObjectKeyFromObject(rel), &networkingv1.Ingress{})).To(Succeed())
 		for _, color := range v1alpha1.Colors {
-			Expect(service(rel, specs.SlotName(rel, specs.PHPFPM, color))).NotTo(BeNil())
+			Expect(env.Service(rel, specs.SlotName(rel, specs.PHPFPM, color))).NotTo(BeNil())
 			for _, comp := range specs.SlotComponents {
-				Expect(deployment(rel, comp, color)).NotTo(BeNil(), "%s %s", comp, color)
+				Expect(env.Deployment(rel, comp, color)).NotTo(BeNil(), "%s %s", comp, color)
 			}
 		}
-		st := get(rel).Status
+		st := env.Get(rel).Status
 		Expect(st.PostSwitchJob).To(HaveLen(63))
 		Expect(st.PostSwitchJobPending).To(BeFalse())
-		Expect(condition(rel, v1alpha1.ConditionDegraded).Status).To(Equal(metav1.ConditionFalse))
+		Expect(env.Condition(rel, v1alpha1.ConditionDegraded).Status).To(Equal(metav1.ConditionFalse))
 	})
 })
 
@@ -118,50 +119,51 @@ var _ = Describe("Every transition is told (rule 12)", func() {
 	var rel *v1alpha1.MagentoRelease
 
 	BeforeEach(func() {
-		rel = builder.MakeRelease(newNamespace(), "shop").Obj()
-		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
-		settle(rel)
-		change(rel, func(r *v1alpha1.MagentoRelease) {
+		rel = builder.MakeRelease(env.NewNamespace(), "shop").Obj()
+		Expect(env.Client.Create(env.Ctx, rel)).To(Succeed())
+		env.Settle(rel)
+		env.Change(rel, func(r *v1alpha1.MagentoRelease) {
 			r.Spec.Green = &v1alpha1.Slot{Tag: "feature-2"}
 			r.Spec.IdleScaleDown.Enabled = ptr.To(false)
 		})
-		settle(rel)
+
+		env.Settle(rel)
 	})
 
 	It("records each of four quick switches, and the same switches again minutes later", func() {
 		switchTo := func(c v1alpha1.Color) {
-			change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = c })
-			Eventually(func() string { rollOutAll(rel); return servicesColor(rel) }, timeout, interval).Should(Equal(string(c)))
+			env.Change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = c })
+			Eventually(func() string { env.RollOutAll(rel); return env.ServicesColor(rel) }).Should(Equal(string(c)))
 		}
 		for _, c := range []v1alpha1.Color{v1alpha1.Green, v1alpha1.Blue, v1alpha1.Green, v1alpha1.Blue} {
 			switchTo(c)
 		}
-		Eventually(func() []string { return notes(releaseEvents(rel, "Switched")) }, timeout, interval).Should(HaveLen(4))
-		settle(rel)
-		fakeClock.Step(3 * time.Minute)
+		Eventually(func() []string { return notes(env.Events(rel, "Switched")) }).Should(HaveLen(4))
+		env.Settle(rel)
+		env.Clock.Step(3 * time.Minute)
 		switchTo(v1alpha1.Green)
 		switchTo(v1alpha1.Blue)
-		Eventually(func() []string { return notes(releaseEvents(rel, "Switched")) }, timeout, interval).Should(HaveLen(6))
-		Expect(notes(releaseEvents(rel, "Switched"))).To(HaveEach(MatchRegexp(`^Switched traffic from (blue to green \(feature-2\)|green to blue \(main-1\))$`)))
-		Consistently(func() []eventsv1.Event { return releaseEvents(rel, "Switched") }, 2*resync, interval).Should(HaveLen(6))
+		Eventually(func() []string { return notes(env.Events(rel, "Switched")) }).Should(HaveLen(6))
+		Expect(notes(env.Events(rel, "Switched"))).To(HaveEach(MatchRegexp(`^Switched traffic from (blue to green \(feature-2\)|green to blue \(main-1\))$`)))
+		Consistently(func() []eventsv1.Event { return env.Events(rel, "Switched") }, 2*suite.Resync).Should(HaveLen(6))
 	})
 
 	It("reports the serving slot unavailable past the progress deadline (LiveUnavailable)", func() {
-		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ProgressDeadlineSeconds = ptr.To[int32](120) })
-		settle(rel)
+		env.Change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ProgressDeadlineSeconds = ptr.To[int32](120) })
+		env.Settle(rel)
 		Eventually(func() error { // a php-fpm pod is gone, its replacement unschedulable
-			d := deployment(rel, specs.PHPFPM, v1alpha1.Blue)
+			d := env.Deployment(rel, specs.PHPFPM, v1alpha1.Blue)
 			d.Status.AvailableReplicas, d.Status.ReadyReplicas = 1, 1
-			return k8sClient.Status().Update(ctx, d)
-		}, timeout, interval).Should(Succeed())
-		Eventually(func() *metav1.Condition { return condition(rel, v1alpha1.ConditionReady) }, timeout, interval).
+			return env.Client.Status().Update(env.Ctx, d)
+		}).Should(Succeed())
+		Eventually(func() *metav1.Condition { return env.Condition(rel, v1alpha1.ConditionReady) }).
 			Should(HaveField("Status", metav1.ConditionFalse))
-		Expect(condition(rel, v1alpha1.ConditionDegraded).Status).To(Equal(metav1.ConditionFalse), "not before the deadline")
-		fakeClock.Step(121 * time.Second)
-		Expect(degradedFor(rel, "LiveUnavailable")).To(Equal("blue serves traffic but has not been available for 2m0s: php-fpm is not available"))
-		Eventually(func() []string { return notes(releaseEvents(rel, "Degraded")) }, timeout, interval).
+		Expect(env.Condition(rel, v1alpha1.ConditionDegraded).Status).To(Equal(metav1.ConditionFalse), "not before the deadline")
+		env.Clock.Step(121 * time.Second)
+		Expect(env.DegradedFor(rel, "LiveUnavailable")).To(Equal("blue serves traffic but has not been available for 2m0s: php-fpm is not available"))
+		Eventually(func() []string { return notes(env.Events(rel, "Degraded")) }).
 			Should(ContainElement(ContainSubstring("has not been available")))
-		settle(rel)
-		Expect(condition(rel, v1alpha1.ConditionDegraded).Status).To(Equal(metav1.ConditionFalse))
+		env.Settle(rel)
+		Expect(env.Condition(rel, v1alpha1.ConditionDegraded).Status).To(Equal(metav1.ConditionFalse))
 	})
 })

@@ -27,29 +27,29 @@ const holdFinalizer = "test.magento.ops.dev/hold"
 // many pods are still terminating.
 func scaledDownOnOldCluster(rel *v1alpha1.MagentoRelease, comp specs.Component, color v1alpha1.Color) {
 	Eventually(func(g Gomega) {
-		d := deployment(rel, comp, color)
+		d := env.Deployment(rel, comp, color)
 		g.Expect(d).NotTo(BeNil())
-		g.Expect(replicas(d)).To(BeZero())
+		g.Expect(builder.Replicas(d)).To(BeZero())
 		d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation}
-		g.Expect(k8sClient.Status().Update(ctx, d)).To(Succeed())
-		got := deployment(rel, comp, color)
+		g.Expect(env.Client.Status().Update(env.Ctx, d)).To(Succeed())
+		got := env.Deployment(rel, comp, color)
 		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
 		g.Expect(got.Status.Replicas).To(BeZero())
 		g.Expect(got.Status.TerminatingReplicas).To(BeNil())
-	}, timeout, interval).Should(Succeed())
+	}).Should(Succeed())
 }
 
 var _ = Describe("A MagentoRelease on a cluster that does not report terminating replicas", func() {
 	var rel *v1alpha1.MagentoRelease
 
-	BeforeEach(func() { rel = builder.MakeRelease(newNamespace(), "shop").Obj() })
+	BeforeEach(func() { rel = builder.MakeRelease(env.NewNamespace(), "shop").Obj() })
 
 	It("keeps the new slot's cron stopped while the old slot's cron pod is terminating (rule 13)", func() {
-		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
-		settle(rel)
-		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Green = &v1alpha1.Slot{Tag: "main-2"} })
-		settle(rel)
-		Expect(replicas(deployment(rel, specs.Cron, v1alpha1.Green))).To(BeEquivalentTo(0))
+		Expect(env.Client.Create(env.Ctx, rel)).To(Succeed())
+		env.Settle(rel)
+		env.Change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.Green = &v1alpha1.Slot{Tag: "main-2"} })
+		env.Settle(rel)
+		Expect(builder.Replicas(env.Deployment(rel, specs.Cron, v1alpha1.Green))).To(BeEquivalentTo(0))
 
 		By("blue's cron pod, which a finalizer keeps terminating once it is deleted")
 		pod := &corev1.Pod{
@@ -63,43 +63,43 @@ var _ = Describe("A MagentoRelease on a cluster that does not report terminating
 				AutomountServiceAccountToken: new(bool),
 			},
 		}
-		Expect(k8sClient.Create(ctx, pod)).To(Succeed())
+		Expect(env.Client.Create(env.Ctx, pod)).To(Succeed())
 		release := func() {
 			Eventually(func() error {
 				p := &corev1.Pod{}
-				if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(pod), p); err != nil {
+				if err := env.Client.Get(env.Ctx, client.ObjectKeyFromObject(pod), p); err != nil {
 					return client.IgnoreNotFound(err)
 				}
 				p.Finalizers = nil
-				return k8sClient.Update(ctx, p)
-			}, timeout, interval).Should(Succeed())
+				return env.Client.Update(env.Ctx, p)
+			}).Should(Succeed())
 		}
 		DeferCleanup(release)
 
 		By("switching to green: blue's cron is scaled to 0, its pod terminates, and the status counts it nowhere")
-		change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
-		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
-		Eventually(func() int32 { return replicas(deployment(rel, specs.Cron, v1alpha1.Blue)) }, timeout, interval).Should(BeZero())
-		Expect(k8sClient.Delete(ctx, pod)).To(Succeed())
+		env.Change(rel, func(r *v1alpha1.MagentoRelease) { r.Spec.ActiveColor = v1alpha1.Green })
+		Eventually(func() string { return env.ServicesColor(rel) }).Should(Equal("green"))
+		Eventually(func() int32 { return builder.Replicas(env.Deployment(rel, specs.Cron, v1alpha1.Blue)) }).Should(BeZero())
+		Expect(env.Client.Delete(env.Ctx, pod)).To(Succeed())
 		Eventually(func(g Gomega) {
 			p := &corev1.Pod{}
-			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(pod), p)).To(Succeed())
+			g.Expect(env.Client.Get(env.Ctx, client.ObjectKeyFromObject(pod), p)).To(Succeed())
 			g.Expect(p.DeletionTimestamp).NotTo(BeNil())
-		}, timeout, interval).Should(Succeed())
+		}).Should(Succeed())
 		scaledDownOnOldCluster(rel, specs.Cron, v1alpha1.Blue)
 
 		By("green's cron waits while blue's pod exists")
-		Consistently(func() int32 { return replicas(deployment(rel, specs.Cron, v1alpha1.Green)) }, 5*time.Second, interval).
+		Consistently(func() int32 { return builder.Replicas(env.Deployment(rel, specs.Cron, v1alpha1.Green)) }, 5*time.Second).
 			Should(BeZero(), "green's cron started beside blue's terminating cron pod")
-		Expect(deployment(rel, specs.Cron, v1alpha1.Blue).Status.TerminatingReplicas).To(BeNil(), "the spec's premise: no terminatingReplicas")
+		Expect(env.Deployment(rel, specs.Cron, v1alpha1.Blue).Status.TerminatingReplicas).To(BeNil(), "the spec's premise: no terminatingReplicas")
 
 		By("blue's pod is gone: green's cron starts")
 		release()
 		Eventually(func() error {
-			return k8sClient.Get(ctx, client.ObjectKeyFromObject(pod), &corev1.Pod{})
-		}, timeout, interval).Should(Satisfy(apierrors.IsNotFound))
-		Eventually(func() int32 { return replicas(deployment(rel, specs.Cron, v1alpha1.Green)) }, timeout, interval).Should(BeEquivalentTo(1))
-		settle(rel)
-		Expect(replicas(deployment(rel, specs.Cron, v1alpha1.Blue))).To(BeZero())
+			return env.Client.Get(env.Ctx, client.ObjectKeyFromObject(pod), &corev1.Pod{})
+		}).Should(Satisfy(apierrors.IsNotFound))
+		Eventually(func() int32 { return builder.Replicas(env.Deployment(rel, specs.Cron, v1alpha1.Green)) }).Should(BeEquivalentTo(1))
+		env.Settle(rel)
+		Expect(builder.Replicas(env.Deployment(rel, specs.Cron, v1alpha1.Blue))).To(BeZero())
 	})
 })

@@ -31,18 +31,18 @@ var _ = Describe("The install bundle (make build-installer)", func() {
 			kinds[u.GetKind()]++
 			// A new namespace takes a moment to reach the admission cache.
 			Eventually(func() error {
-				err := k8sClient.Create(ctx, u.DeepCopy())
+				err := env.Client.Create(env.Ctx, u.DeepCopy())
 				if u.GetKind() == "CustomResourceDefinition" && apierrors.IsAlreadyExists(err) {
 					return nil // the suite installed it already
 				}
 				return err
-			}, timeout, interval).Should(Succeed(), "%s %s", u.GetKind(), u.GetName())
+			}).Should(Succeed(), "%s %s", u.GetKind(), u.GetName())
 		}
 		Expect(kinds).To(HaveKeyWithValue("CustomResourceDefinition", 1))
 		Expect(kinds).To(HaveKeyWithValue("Deployment", 1))
 
 		role := &rbacv1.ClusterRole{}
-		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "magento-operator-manager-role"}, role)).To(Succeed())
+		Expect(env.Client.Get(env.Ctx, client.ObjectKey{Name: "magento-operator-manager-role"}, role)).To(Succeed())
 		readsPods := false
 		for _, rule := range role.Rules {
 			Expect(rule.Resources).NotTo(ContainElement("secrets"), "the manager may not read Secrets")
@@ -60,7 +60,7 @@ var _ = Describe("The install bundle (make build-installer)", func() {
 		Expect(readsPods).To(BeTrue(), "the manager reads pods to tell whether they are gone (rule 13)")
 
 		d := &appsv1.Deployment{}
-		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: "magento-operator-system", Name: "magento-operator-controller-manager"}, d)).To(Succeed())
+		Expect(env.Client.Get(env.Ctx, client.ObjectKey{Namespace: "magento-operator-system", Name: "magento-operator-controller-manager"}, d)).To(Succeed())
 		c := d.Spec.Template.Spec.Containers[0]
 		Expect(c.Image).To(Equal("registry.example.com:5000/magento-operator:v0.1.0"))
 		Expect(c.SecurityContext.ReadOnlyRootFilesystem).To(HaveValue(BeTrue()))
@@ -69,16 +69,16 @@ var _ = Describe("The install bundle (make build-installer)", func() {
 
 		By("the namespace enforces the restricted profile, and admits the manager's pod")
 		ns := &corev1.Namespace{}
-		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "magento-operator-system"}, ns)).To(Succeed())
+		Expect(env.Client.Get(env.Ctx, client.ObjectKey{Name: "magento-operator-system"}, ns)).To(Succeed())
 		Expect(ns.Labels).To(HaveKeyWithValue("pod-security.kubernetes.io/enforce", "restricted"))
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: "manager-check", Namespace: ns.Name},
 			Spec:       d.Spec.Template.Spec,
 		}
-		Expect(k8sClient.Create(ctx, pod, client.DryRunAll)).To(Succeed())
+		Expect(env.Client.Create(env.Ctx, pod, client.DryRunAll)).To(Succeed())
 		bad := pod.DeepCopy()
 		bad.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
-		Expect(k8sClient.Create(ctx, bad, client.DryRunAll)).To(MatchError(ContainSubstring("restricted")),
+		Expect(env.Client.Create(env.Ctx, bad, client.DryRunAll)).To(MatchError(ContainSubstring("restricted")),
 			"the namespace does not enforce the restricted profile")
 	})
 })

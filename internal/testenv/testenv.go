@@ -61,13 +61,6 @@ func New() *envtest.Environment {
 	}
 }
 
-// Start starts a new environment and returns it with a config for it.
-func Start() (*envtest.Environment, *rest.Config, error) {
-	env := New()
-	cfg, err := env.Start()
-	return env, cfg, err
-}
-
 // Scheme holds the kinds the suites read and write: Kubernetes' own, CRDs
 // and MagentoReleases.
 func Scheme() (*runtime.Scheme, error) {
@@ -87,7 +80,8 @@ func StartWithClient() (*envtest.Environment, *rest.Config, client.Client, error
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	env, cfg, err := Start()
+	env := New()
+	cfg, err := env.Start()
 	if err != nil {
 		return env, nil, nil, err
 	}

@@ -79,3 +79,26 @@ func RollOut(ctx context.Context, c client.Client, d *appsv1.Deployment) error {
 	}
 	return c.Status().Update(ctx, d)
 }
+
+// RolledOut tells whether d's status, as RollOut writes it, shows all its
+// pods at spec.replicas updated and available for its newest generation.
+func RolledOut(d *appsv1.Deployment) bool {
+	n, s := ptr.Deref(d.Spec.Replicas, 1), d.Status
+	return s.ObservedGeneration >= d.Generation && s.Replicas == n && s.UpdatedReplicas == n && s.AvailableReplicas == n
+}
+
+// Image is the image of d's first container; "" for no Deployment.
+func Image(d *appsv1.Deployment) string {
+	if d == nil {
+		return ""
+	}
+	return d.Spec.Template.Spec.Containers[0].Image
+}
+
+// Replicas is d's spec.replicas; -1 for no Deployment.
+func Replicas(d *appsv1.Deployment) int32 {
+	if d == nil {
+		return -1
+	}
+	return ptr.Deref(d.Spec.Replicas, 1)
+}

@@ -20,6 +20,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/magento-operator/magento-operator/test/pki"
+	"github.com/magento-operator/magento-operator/test/proc"
 )
 
 // setupDNSObjects gives CoreDNS read access and makes Service
@@ -85,14 +86,11 @@ func (c *Cluster) setupDNSObjects(ctx context.Context, cs kubernetes.Interface) 
 // WaitForServiceAccount waits until the controller-manager made the default
 // ServiceAccount of a namespace, which its pods need.
 func (c *Cluster) WaitForServiceAccount(ctx context.Context, namespace string) error {
-	cs, err := kubernetes.NewForConfig(c.Config)
+	what, made, err := proc.DefaultServiceAccount(ctx, c.Config, namespace)
 	if err != nil {
 		return err
 	}
-	return c.waitFor(ctx, "ServiceAccount "+namespace+"/default", func() bool {
-		_, err := cs.CoreV1().ServiceAccounts(namespace).Get(ctx, "default", metav1.GetOptions{})
-		return err == nil
-	})
+	return c.waitFor(ctx, what, made)
 }
 
 // writePKI makes the certificates, the service-account key and a kubeconfig

@@ -261,27 +261,17 @@ func (c *Cluster) startNodes(ctx context.Context, cs kubernetes.Interface, n int
 	}); err != nil {
 		return err
 	}
-	// Pods need the default ServiceAccount, which the controller-manager makes.
-	if err := c.waitFor(ctx, "the default ServiceAccount", 60*time.Second, func() bool {
-		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
-		return err == nil
-	}); err != nil {
-		return err
-	}
-	return nil
+	return c.WaitForServiceAccount(ctx, "default")
 }
 
 // WaitForServiceAccount waits until the controller-manager made the default
 // ServiceAccount of a new namespace, which its pods need.
 func (c *Cluster) WaitForServiceAccount(ctx context.Context, namespace string) error {
-	cs, err := kubernetes.NewForConfig(c.Config)
+	what, made, err := proc.DefaultServiceAccount(ctx, c.Config, namespace)
 	if err != nil {
 		return err
 	}
-	return c.waitFor(ctx, "ServiceAccount "+namespace+"/default", 60*time.Second, func() bool {
-		_, err := cs.CoreV1().ServiceAccounts(namespace).Get(ctx, "default", metav1.GetOptions{})
-		return err == nil
-	})
+	return c.waitFor(ctx, what, 60*time.Second, made)
 }
 
 // Stop stops every process the cluster started, newest first, and removes

@@ -1,4 +1,4 @@
-package controller
+package plugin_test
 
 import (
 	"bytes"
@@ -26,23 +26,23 @@ var _ = Describe("kubectl magento", func() {
 	)
 
 	BeforeEach(func() {
-		user, err := testEnv.AddUser(envtest.User{Name: "ci", Groups: []string{"system:masters"}}, nil)
+		user, err := env.Server.AddUser(envtest.User{Name: "ci", Groups: []string{"system:masters"}}, nil)
 		Expect(err).NotTo(HaveOccurred())
 		raw, err := user.KubeConfig()
 		Expect(err).NotTo(HaveOccurred())
 		kubeconfig = filepath.Join(GinkgoT().TempDir(), "kubeconfig")
 		Expect(os.WriteFile(kubeconfig, raw, 0o600)).To(Succeed())
-		rel = builder.MakeRelease(newNamespace(), "shop").Obj()
-		Expect(k8sClient.Create(ctx, rel)).To(Succeed())
-		settle(rel)
+		rel = builder.MakeRelease(env.NewNamespace(), "shop").Obj()
+		Expect(env.Client.Create(env.Ctx, rel)).To(Succeed())
+		env.Settle(rel)
 	})
 
 	// run runs the plugin and returns its exit code, stdout and stderr.
 	run := func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
-		cmd := plugin.NewCommandWithClock(genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}, fakeClock.Now)
+		cmd := plugin.NewCommandWithClock(genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}, env.Clock.Now)
 		cmd.SetArgs(append([]string{"--kubeconfig", kubeconfig, "--namespace", rel.Namespace}, args...))
-		err := cmd.ExecuteContext(ctx)
+		err := cmd.ExecuteContext(env.Ctx)
 		if err != nil {
 			errOut.WriteString(err.Error())
 		}
@@ -53,8 +53,8 @@ var _ = Describe("kubectl magento", func() {
 		code, out, _ := run("deploy", "shop", "--tag", "feature-p")
 		Expect(code).To(Equal(0))
 		Expect(out).To(ContainSubstring("deploying feature-p to green"))
-		Expect(get(rel).Spec.Green).To(Equal(&v1alpha1.Slot{Tag: "feature-p"}))
-		settle(rel)
+		Expect(env.Get(rel).Spec.Green).To(Equal(&v1alpha1.Slot{Tag: "feature-p"}))
+		env.Settle(rel)
 
 		code, out, _ = run("status", "shop")
 		Expect(code).To(Equal(0))
@@ -69,14 +69,14 @@ var _ = Describe("kubectl magento", func() {
 			code, _, _ := run("switch", "shop", "--wait", "--timeout", "30s")
 			done <- code
 		}()
-		Eventually(func() v1alpha1.Color { return get(rel).Spec.ActiveColor }, timeout, interval).Should(Equal(v1alpha1.Green))
-		settle(rel)
-		Eventually(done, timeout).Should(Receive(Equal(0)))
-		Expect(servicesColor(rel)).To(Equal("green"))
+		Eventually(func() v1alpha1.Color { return env.Get(rel).Spec.ActiveColor }).Should(Equal(v1alpha1.Green))
+		env.Settle(rel)
+		Eventually(done).Should(Receive(Equal(0)))
+		Expect(env.ServicesColor(rel)).To(Equal("green"))
 
 		code, _, _ = run("rollback", "shop", "--wait", "--timeout", "30s")
 		Expect(code).To(Equal(0))
-		Expect(servicesColor(rel)).To(Equal("blue"))
+		Expect(env.ServicesColor(rel)).To(Equal("blue"))
 	})
 
 	It("exits 2 when --wait runs out of time, and 1 when asked for what cannot be done", func() {
@@ -86,13 +86,13 @@ var _ = Describe("kubectl magento", func() {
 		code, _, stderr = run("switch", "shop", "--to", "green", "--wait", "--timeout", "2s")
 		Expect(code).To(Equal(plugin.ExitTimeout), stderr)
 		Expect(time.Since(start)).To(BeNumerically("<", 10*time.Second))
-		Expect(servicesColor(rel)).To(Equal("blue"))
+		Expect(env.ServicesColor(rel)).To(Equal("blue"))
 
 		By("a deploy during the switch fixes its target, in one update the API accepts")
 		code, out, stderr := run("deploy", "shop", "--tag", "other")
 		Expect(code).To(Equal(0), stderr)
 		Expect(out).To(ContainSubstring("deploying other to green"))
-		Eventually(func() string { return image(deployment(rel, specs.PHPFPM, v1alpha1.Green)) }, timeout, interval).Should(HaveSuffix(":other"))
+		Eventually(func() string { return builder.Image(env.Deployment(rel, specs.PHPFPM, v1alpha1.Green)) }).Should(HaveSuffix(":other"))
 		code, _, stderr = run("scale-down-idle", "shop")
 		Expect(code).To(Equal(plugin.ExitError))
 		Expect(stderr).To(ContainSubstring("a switch from blue to green is under way"))
@@ -106,14 +106,14 @@ var _ = Describe("kubectl magento", func() {
 	It("scales the idle slot down on request", func() {
 		code, out, _ := run("deploy", "shop", "--tag", "idle-now")
 		Expect(code).To(Equal(0), out)
-		settle(rel)
-		Expect(replicas(deployment(rel, specs.Web, v1alpha1.Green))).To(BeEquivalentTo(2))
+		env.Settle(rel)
+		Expect(builder.Replicas(env.Deployment(rel, specs.Web, v1alpha1.Green))).To(BeEquivalentTo(2))
 		code, out, _ = run("scale-down-idle", "shop")
 		Expect(code).To(Equal(0))
 		Expect(out).To(ContainSubstring("scaling green down now"))
-		Eventually(func() int32 { return replicas(deployment(rel, specs.Web, v1alpha1.Green)) }, timeout, interval).Should(BeZero())
-		Eventually(func() any { return get(rel).Status.Green.State }, timeout, interval).Should(Equal(v1alpha1.SlotScaledDown))
-		Expect(servicesColor(rel)).To(Equal("blue"))
+		Eventually(func() int32 { return builder.Replicas(env.Deployment(rel, specs.Web, v1alpha1.Green)) }).Should(BeZero())
+		Eventually(func() any { return env.Get(rel).Status.Green.State }).Should(Equal(v1alpha1.SlotScaledDown))
+		Expect(env.ServicesColor(rel)).To(Equal("blue"))
 	})
 
 	It("shows failed checks, retries them and skips them", func() {
@@ -125,12 +125,13 @@ var _ = Describe("kubectl magento", func() {
 		Expect(code).To(Equal(plugin.ExitError))
 		Expect(stderr).To(ContainSubstring("spec.verification is not set"))
 
-		change(rel, func(r *v1alpha1.MagentoRelease) {
+		env.Change(rel, func(r *v1alpha1.MagentoRelease) {
 			r.Spec.Verification = &v1alpha1.VerificationSpec{Command: []string{"bin/smoke-test"}}
 			r.Spec.Green = &v1alpha1.Slot{Tag: "main-2"}
 		})
-		rollOutSlot(rel, v1alpha1.Green)
-		settle(rel)
+
+		env.RollOutSlot(rel, v1alpha1.Green)
+		env.Settle(rel)
 		code, out, _ := run("status", "shop")
 		Expect(code).To(Equal(0))
 		Expect(out).To(MatchRegexp(`green\s+main-2\s+main-2\s+Preview\s+true\s+false\s+false\s+false\s+in \d+`))
@@ -141,11 +142,11 @@ var _ = Describe("kubectl magento", func() {
 		By("a switch to green whose command fails")
 		code, _, stderr = run("switch", "shop", "--to", "green")
 		Expect(code).To(Equal(0), stderr)
-		Eventually(func() []string { return jobNames(rel, specs.Verification) }, timeout, interval).Should(HaveLen(1))
-		first := jobNames(rel, specs.Verification)[0]
-		jobPod(rel, first, 3, "checkout: no products in category 4\n")
-		finishJob(rel, first, false)
-		Eventually(func() *metav1.Time { return get(rel).Status.Green.VerificationFailedTime }, timeout, interval).ShouldNot(BeNil())
+		Eventually(func() []string { return env.JobNames(rel, specs.Verification) }).Should(HaveLen(1))
+		first := env.JobNames(rel, specs.Verification)[0]
+		env.JobPod(rel, first, 3, "checkout: no products in category 4\n")
+		env.FinishJob(rel, first, false)
+		Eventually(func() *metav1.Time { return env.Get(rel).Status.Green.VerificationFailedTime }).ShouldNot(BeNil())
 		code, out, _ = run("status", "shop")
 		Expect(code).To(Equal(0))
 		GinkgoWriter.Printf("status after the failed check:\n%s\n", out)
@@ -156,35 +157,35 @@ var _ = Describe("kubectl magento", func() {
 		code, out, stderr = run("retry-checks", "shop")
 		Expect(code).To(Equal(0), stderr)
 		Expect(out).To(ContainSubstring("checking green (main-2) again: the switch to it starts again"))
-		Expect(get(rel).Annotations).To(HaveKeyWithValue(v1alpha1.AnnotationRetryChecks, fakeClock.Now().UTC().Format(time.RFC3339)))
-		Eventually(func() []string { return jobNames(rel, specs.Verification) }, timeout, interval).Should(HaveLen(2))
-		Eventually(func() []string { return eventReasons(rel) }, timeout, interval).Should(ContainElement("RetryingChecks"))
+		Expect(env.Get(rel).Annotations).To(HaveKeyWithValue(v1alpha1.AnnotationRetryChecks, env.Clock.Now().UTC().Format(time.RFC3339)))
+		Eventually(func() []string { return env.JobNames(rel, specs.Verification) }).Should(HaveLen(2))
+		Eventually(func() []string { return env.EventReasons(rel) }).Should(ContainElement("RetryingChecks"))
 
 		By("skip-checks while the command runs again")
 		code, out, stderr = run("skip-checks", "shop")
 		Expect(code).To(Equal(0), stderr)
 		Expect(out).To(ContainSubstring("skipping the checks of the pending switch to green"))
-		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("green"))
-		Eventually(func() []string { return eventReasons(rel) }, timeout, interval).Should(ContainElement("ChecksSkipped"))
-		Expect(get(rel).Status.ChecksUntil).To(BeNil(), "a window of checks after a skipped switch")
-		settle(rel)
+		Eventually(func() string { return env.ServicesColor(rel) }).Should(Equal("green"))
+		Eventually(func() []string { return env.EventReasons(rel) }).Should(ContainElement("ChecksSkipped"))
+		Expect(env.Get(rel).Status.ChecksUntil).To(BeNil(), "a window of checks after a skipped switch")
+		env.Settle(rel)
 
 		By("the window of checks after a switch, shown and skipped")
-		fakeClock.Step(time.Minute) // past the skip asked above
+		env.Clock.Step(time.Minute) // past the skip asked above
 		code, _, stderr = run("switch", "shop", "--to", "blue")
 		Expect(code).To(Equal(0), stderr)
 		var blue string
 		Eventually(func() string {
-			for _, name := range jobNames(rel, specs.Verification) {
+			for _, name := range env.JobNames(rel, specs.Verification) {
 				if strings.HasPrefix(name, rel.Name+"-verify-blue-") {
 					blue = name
 				}
 			}
 			return blue
-		}, timeout, interval).ShouldNot(BeEmpty())
-		finishJob(rel, blue, true)
-		Eventually(func() string { return servicesColor(rel) }, timeout, interval).Should(Equal("blue"))
-		Eventually(func() *metav1.Time { return get(rel).Status.ChecksUntil }, timeout, interval).ShouldNot(BeNil())
+		}).ShouldNot(BeEmpty())
+		env.FinishJob(rel, blue, true)
+		Eventually(func() string { return env.ServicesColor(rel) }).Should(Equal("blue"))
+		Eventually(func() *metav1.Time { return env.Get(rel).Status.ChecksUntil }).ShouldNot(BeNil())
 		code, out, _ = run("status", "shop")
 		Expect(code).To(Equal(0))
 		GinkgoWriter.Printf("status in the window:\n%s\n", out)
@@ -193,6 +194,6 @@ var _ = Describe("kubectl magento", func() {
 		code, out, stderr = run("skip-checks", "shop")
 		Expect(code).To(Equal(0), stderr)
 		Expect(out).To(ContainSubstring("skipping the checks after the switch to blue"))
-		Eventually(func() *metav1.Time { return get(rel).Status.ChecksUntil }, timeout, interval).Should(BeNil())
+		Eventually(func() *metav1.Time { return env.Get(rel).Status.ChecksUntil }).Should(BeNil())
 	})
 })
