@@ -138,6 +138,7 @@ type MagentoReleaseSpec struct {
 // +kubebuilder:printcolumn:name="Desired",type=string,JSONPath=`.spec.activeColor`
 // +kubebuilder:printcolumn:name="Blue",type=string,JSONPath=`.spec.blue.tag`
 // +kubebuilder:printcolumn:name="Green",type=string,JSONPath=`.spec.green.tag`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule=`!has(oldSelf.status) || !has(oldSelf.status.activeColor) || oldSelf.status.activeColor != 'blue' || !has(self.spec.blue) || (has(oldSelf.spec.blue) ? self.spec.blue.tag == oldSelf.spec.blue.tag && (has(self.spec.blue.digest) ? self.spec.blue.digest : "") == (has(oldSelf.spec.blue.digest) ? oldSelf.spec.blue.digest : "") && (has(self.spec.blue.revision) ? self.spec.blue.revision : "") == (has(oldSelf.spec.blue.revision) ? oldSelf.spec.blue.revision : "") : has(oldSelf.status.blue) && has(oldSelf.status.blue.tag) && self.spec.blue.tag == oldSelf.status.blue.tag && (has(self.spec.blue.digest) ? self.spec.blue.digest : "") == (has(oldSelf.status.blue.digest) ? oldSelf.status.blue.digest : "") && (has(self.spec.blue.revision) ? self.spec.blue.revision : "") == (has(oldSelf.status.blue.revision) ? oldSelf.status.blue.revision : ""))`,message="blue serves traffic; deploy to green and switch"

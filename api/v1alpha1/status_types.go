@@ -112,6 +112,12 @@ type MagentoReleaseStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
+	// phase is the release's health in one word, Healthy, Progressing or
+	// Degraded, as Argo CD's health check for MagentoRelease tells it from
+	// the conditions.
+	// +optional
+	Phase Phase `json:"phase,omitempty"`
+
 	// activeColor is the slot Services <name> and <name>-php-fpm select now;
 	// empty before the first rollout.
 	// +optional

@@ -29,7 +29,8 @@ func (d *decision) missing() []string {
 	return out
 }
 
-// decideConditions sets Ready, Progressing and Degraded.
+// decideConditions sets Ready, Progressing and Degraded, and the phase
+// they make.
 func (d *decision) decideConditions() {
 	gen := d.r.Generation
 	set := func(t string, ok bool, reason, msg string) {
@@ -79,6 +80,7 @@ func (d *decision) decideConditions() {
 	} else {
 		set(v1alpha1.ConditionDegraded, false, v1alpha1.ReasonAsExpected, "progressing within its deadline")
 	}
+	d.st.Phase, _ = d.st.Health(gen)
 }
 
 // postSwitchNote reports a failed post-switch Job, which changes nothing

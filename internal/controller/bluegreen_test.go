@@ -111,6 +111,7 @@ var _ = Describe("A MagentoRelease", func() {
 		Eventually(func() *metav1.Condition { return env.Condition(rel, v1alpha1.ConditionDegraded) }).
 			Should(And(HaveField("Status", metav1.ConditionTrue), HaveField("Reason", "ProgressDeadlineExceeded")))
 		Expect(env.Condition(rel, v1alpha1.ConditionDegraded).Message).To(ContainSubstring("green is not ready"))
+		Expect(env.Get(rel).Status.Phase).To(Equal(v1alpha1.PhaseDegraded))
 		Expect(env.ServicesColor(rel)).To(Equal("blue"), "nothing is flipped past the deadline")
 		Eventually(func() []string { return env.EventReasons(rel) }).Should(ContainElement("Degraded"))
 
@@ -122,6 +123,7 @@ var _ = Describe("A MagentoRelease", func() {
 		Eventually(func() string { env.RollOutAll(rel); return env.ServicesColor(rel) }).Should(Equal("green"))
 		env.Settle(rel)
 		Expect(env.Condition(rel, v1alpha1.ConditionDegraded).Status).To(Equal(metav1.ConditionFalse))
+		Expect(env.Get(rel).Status.Phase).To(Equal(v1alpha1.PhaseHealthy))
 	})
 
 	It("does not count Deployment status left over from an older generation as ready", func() {

@@ -59,6 +59,7 @@ var _ = Describe("kubectl magento", func() {
 		code, out, _ = run("status", "shop")
 		Expect(code).To(Equal(0))
 		Expect(out).To(ContainSubstring("Traffic:  blue"))
+		Expect(out).To(ContainSubstring("\nPhase:    Healthy\n"))
 		Expect(out).To(ContainSubstring("Preview:  green"))
 		Expect(out).To(MatchRegexp(`green\s+feature-p\s+feature-p\s+Preview\s+true`))
 		Expect(out).To(MatchRegexp(`green .* in \d+`), "time until the idle scale-down")
@@ -151,6 +152,7 @@ var _ = Describe("kubectl magento", func() {
 		Expect(code).To(Equal(0))
 		GinkgoWriter.Printf("status after the failed check:\n%s\n", out)
 		Expect(out).To(ContainSubstring("Traffic:  blue (switching to green)"))
+		Expect(out).To(ContainSubstring("\nPhase:    Degraded\n"))
 		Expect(out).To(ContainSubstring("green failed its checks: command Job " + first + " failed: exit 3: checkout: no products in category 4"))
 
 		By("retry-checks")

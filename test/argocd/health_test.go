@@ -99,6 +99,8 @@ func cond(t string, s metav1.ConditionStatus, msg string) metav1.Condition {
 	return metav1.Condition{Type: t, Status: s, Reason: "R", Message: msg}
 }
 
+// TestHealth runs Argo CD's health check for MagentoRelease, and the
+// operator's own reading of the same status, on each kind of status.
 func TestHealth(t *testing.T) {
 	script := healthScript(t)
 	tests := map[string]struct {
@@ -136,6 +138,11 @@ func TestHealth(t *testing.T) {
 			status, msg := health(t, script, tc.r)
 			if status != tc.status || msg != tc.msg {
 				t.Errorf("got %s %q, want %s %q", status, msg, tc.status, tc.msg)
+			}
+			// status.phase, the printer column and `kubectl magento status`
+			// tell the same as Argo CD.
+			if phase, msg := tc.r.Status.Health(tc.r.Generation); string(phase) != tc.status || msg != tc.msg {
+				t.Errorf("MagentoReleaseStatus.Health: got %s %q, want %s %q", phase, msg, tc.status, tc.msg)
 			}
 		})
 	}
