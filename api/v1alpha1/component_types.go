@@ -79,9 +79,8 @@ type WebSpec struct {
 	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port,omitempty"`
 
-	// resources of the nginx container.
-	// +optional
-	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+	ContainerSettings `json:",inline"`
+	ServingSettings   `json:",inline"`
 
 	// autoscaling, when set, creates a HorizontalPodAutoscaler per running slot.
 	// +optional
@@ -97,9 +96,8 @@ type PHPFPMSpec struct {
 	// +kubebuilder:validation:Minimum=0
 	Replicas *int32 `json:"replicas,omitempty"`
 
-	// resources of the php-fpm container.
-	// +optional
-	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+	ContainerSettings `json:",inline"`
+	ServingSettings   `json:",inline"`
 
 	// autoscaling, when set, creates a HorizontalPodAutoscaler per running slot.
 	// +optional
@@ -119,9 +117,7 @@ type CronSpec struct {
 	// +listType=atomic
 	Command []string `json:"command,omitempty"`
 
-	// resources of the cron container.
-	// +optional
-	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+	ContainerSettings `json:",inline"`
 }
 
 // ConsumerSpec configures the message-queue consumers, in the active slot only.
@@ -145,9 +141,48 @@ type ConsumerSpec struct {
 	// +listType=atomic
 	Command []string `json:"command,omitempty"`
 
-	// resources of the consumer container.
+	ContainerSettings `json:",inline"`
+}
+
+// ContainerSettings are the settings of a component's container.
+type ContainerSettings struct {
+	// resources of the component's container.
 	// +optional
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// securityContext of the component's container. Its fields replace the
+	// operator's defaults one by one; what it leaves unset keeps them:
+	// allowPrivilegeEscalation false and every capability dropped, as the
+	// restricted Pod Security Standard asks. The pod runs as non-root with
+	// the RuntimeDefault seccomp profile whatever is set here.
+	// +optional
+	SecurityContext *corev1.SecurityContext `json:"securityContext,omitempty"`
+}
+
+// ServingSettings are the settings of the components that serve traffic:
+// web and php-fpm.
+type ServingSettings struct {
+	// readinessProbe replaces the default readiness probe of the component's
+	// container. Web's decides when a slot may take traffic (rule 1): by
+	// default it asks /health_check.php, through nginx to php-fpm.
+	// +optional
+	ReadinessProbe *corev1.Probe `json:"readinessProbe,omitempty"`
+
+	// livenessProbe replaces the default liveness probe of the component's
+	// container.
+	// +optional
+	LivenessProbe *corev1.Probe `json:"livenessProbe,omitempty"`
+
+	// topologySpreadConstraints of the component's pods. Unset, each slot's
+	// pods are spread across nodes (kubernetes.io/hostname) and zones
+	// (topology.kubernetes.io/zone) as evenly as the scheduler can: maxSkew
+	// 1, whenUnsatisfiable ScheduleAnyway, one rollout's pods at a time
+	// (matchLabelKeys pod-template-hash). An empty list spreads nothing. A
+	// constraint without labelSelector selects the component's pods of the
+	// slot.
+	// +optional
+	// +listType=atomic
+	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
 }
 
 // PodSettings are shared by the pods of every component and hook.

@@ -33,7 +33,11 @@ func fieldPaths(prefix string, t reflect.Type) []string {
 	var paths []string
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" && opts == "inline" {
+			paths = append(paths, fieldPaths(prefix, f.Type)...) // its fields are the struct's
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}

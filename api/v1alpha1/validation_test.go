@@ -139,6 +139,27 @@ var _ = Describe("Creating a MagentoRelease", func() {
 		Expect(err.Error()).To(ContainSubstring("spec.idleScaleDown.after in body should match"))
 	})
 
+	It("keeps each component's security context, probes and spread, and an empty spread as empty", func() {
+		r := minimal(ns).Name("settings").Obj()
+		Expect(createRaw(r, func(spec map[string]any) {
+			spec["web"] = map[string]any{"topologySpreadConstraints": []any{},
+				"securityContext": map[string]any{"readOnlyRootFilesystem": true, "runAsUser": 101},
+				"readinessProbe":  map[string]any{"httpGet": map[string]any{"path": "/health", "port": "http"}}}
+			spec["phpFpm"] = map[string]any{"livenessProbe": map[string]any{"exec": map[string]any{"command": []any{"php-fpm-healthcheck"}}},
+				"topologySpreadConstraints": []any{map[string]any{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+					"whenUnsatisfiable": "DoNotSchedule"}}}
+			spec["cron"] = map[string]any{"securityContext": map[string]any{"runAsUser": 33}}
+		})).To(Succeed())
+		got := &v1alpha1.MagentoRelease{}
+		Expect(env.Client.Get(env.Ctx, keyOf(r), got)).To(Succeed())
+		Expect(got.Spec.Web.TopologySpreadConstraints).To(And(Not(BeNil()), BeEmpty()), "[] turns the default spread off")
+		Expect(got.Spec.Web.SecurityContext.ReadOnlyRootFilesystem).To(HaveValue(BeTrue()))
+		Expect(got.Spec.Web.ReadinessProbe.HTTPGet.Path).To(Equal("/health"))
+		Expect(got.Spec.PHPFPM.LivenessProbe.Exec.Command).To(Equal([]string{"php-fpm-healthcheck"}))
+		Expect(got.Spec.PHPFPM.TopologySpreadConstraints).To(HaveLen(1))
+		Expect(got.Spec.Cron.SecurityContext.RunAsUser).To(HaveValue(BeEquivalentTo(33)))
+	})
+
 	It("fills in every documented default on a minimal object", func() {
 		r := builder.MakeRelease(ns, "defaults").Migration().
 			With(func(r *v1alpha1.MagentoRelease) { r.Spec.Web.Autoscaling = &v1alpha1.Autoscaling{MaxReplicas: 4} }).Obj()

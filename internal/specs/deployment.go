@@ -132,10 +132,10 @@ func PodTemplate(r *v1alpha1.MagentoRelease, color v1alpha1.Color, c Component, 
 		container, err = phpFPMContainer(r, version)
 		grace = servedGracePeriodSeconds
 	case Cron:
-		container, err = appContainer(r, "cron", version, r.Spec.Cron.Command, DefaultCronCommand, r.Spec.Cron.Resources)
+		container, err = appContainer(r, "cron", version, r.Spec.Cron.Command, DefaultCronCommand, r.Spec.Cron.ContainerSettings)
 		grace = cronGracePeriodSeconds
 	case Consumer:
-		container, err = appContainer(r, "consumer", version, r.Spec.Consumer.Command, DefaultConsumerCommand, r.Spec.Consumer.Resources)
+		container, err = appContainer(r, "consumer", version, r.Spec.Consumer.Command, DefaultConsumerCommand, r.Spec.Consumer.ContainerSettings)
 		grace = consumerGracePeriodSeconds
 	default:
 		return corev1.PodTemplateSpec{}, fmt.Errorf("component %q has no Deployment", c)
@@ -144,6 +144,12 @@ func PodTemplate(r *v1alpha1.MagentoRelease, color v1alpha1.Color, c Component, 
 		return corev1.PodTemplateSpec{}, err
 	}
 	spec := podSpec(r, grace, container)
+	switch c {
+	case Web:
+		spec.TopologySpreadConstraints = spread(r.Spec.Web.TopologySpreadConstraints, Selector(r, color, c))
+	case PHPFPM:
+		spec.TopologySpreadConstraints = spread(r.Spec.PHPFPM.TopologySpreadConstraints, Selector(r, color, c))
+	}
 	if c == Cron || c == Consumer {
 		// The pod's pause process is PID 1, not the command's shell. A
 		// process that is PID 1 ignores every signal it has no handler for
@@ -177,12 +183,41 @@ func podSpec(r *v1alpha1.MagentoRelease, grace int64, containers ...corev1.Conta
 	}
 }
 
-// containerSecurityContext is the restricted Pod Security profile's container part.
-func containerSecurityContext() *corev1.SecurityContext {
-	return &corev1.SecurityContext{
-		AllowPrivilegeEscalation: ptr.To(false),
-		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+// containerSecurityContext is the restricted Pod Security profile's
+// container part, with every field set gives replacing the default.
+func containerSecurityContext(set *corev1.SecurityContext) *corev1.SecurityContext {
+	sc := &corev1.SecurityContext{}
+	if set != nil {
+		sc = set.DeepCopy()
 	}
+	if sc.AllowPrivilegeEscalation == nil {
+		sc.AllowPrivilegeEscalation = ptr.To(false)
+	}
+	if sc.Capabilities == nil {
+		sc.Capabilities = &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}
+	}
+	return sc
+}
+
+// spread is the topology spread of a served component's pods of a slot:
+// set as the spec gives it (an empty list: none), each constraint without
+// a labelSelector selecting those pods; unset, across nodes and zones.
+func spread(set []corev1.TopologySpreadConstraint, selector map[string]string) []corev1.TopologySpreadConstraint {
+	if set == nil {
+		for _, key := range []string{corev1.LabelHostname, corev1.LabelTopologyZone} {
+			set = append(set, corev1.TopologySpreadConstraint{MaxSkew: 1, TopologyKey: key,
+				WhenUnsatisfiable: corev1.ScheduleAnyway, MatchLabelKeys: []string{appsv1.DefaultDeploymentUniqueLabelKey}})
+		}
+	}
+	out := make([]corev1.TopologySpreadConstraint, 0, len(set))
+	for _, c := range set {
+		c = *c.DeepCopy()
+		if c.LabelSelector == nil {
+			c.LabelSelector = &metav1.LabelSelector{MatchLabels: selector}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func webContainer(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1alpha1.Slot) (corev1.Container, error) {
@@ -204,23 +239,28 @@ func webContainer(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1al
 		VolumeMounts: r.Spec.Pod.VolumeMounts,
 		// Magento's own health check goes through nginx to php-fpm, so a web
 		// pod is ready only when it can serve PHP.
-		ReadinessProbe: probe(corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/health_check.php", Port: port}}, 3),
-		LivenessProbe:  probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 6),
+		ReadinessProbe: given(r.Spec.Web.ReadinessProbe,
+			probe(corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/health_check.php", Port: port}}, 5, 3)),
+		LivenessProbe: given(r.Spec.Web.LivenessProbe, probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 5, 6)),
 		// Keep serving while endpoints drop the pod; the stop signal follows.
 		Lifecycle:       drain(webDrainSeconds),
-		SecurityContext: containerSecurityContext(),
+		SecurityContext: containerSecurityContext(r.Spec.Web.SecurityContext),
 	}, nil
 }
 
 func phpFPMContainer(r *v1alpha1.MagentoRelease, version v1alpha1.Slot) (corev1.Container, error) {
-	c, err := appContainer(r, "php-fpm", version, nil, nil, r.Spec.PHPFPM.Resources)
+	c, err := appContainer(r, "php-fpm", version, nil, nil, r.Spec.PHPFPM.ContainerSettings)
 	if err != nil {
 		return c, err
 	}
 	port := intstr.FromString("fastcgi")
 	c.Ports = []corev1.ContainerPort{{Name: "fastcgi", ContainerPort: PHPFPMPort, Protocol: corev1.ProtocolTCP}}
-	c.ReadinessProbe = probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 3)
-	c.LivenessProbe = probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 6)
+	// Ready while it accepts FastCGI connections: out of the Services
+	// within 15 s when it stops. Restarted only when it has not accepted
+	// one for a minute, so a php-fpm busy with a slow request at every
+	// worker is not killed for it.
+	c.ReadinessProbe = given(r.Spec.PHPFPM.ReadinessProbe, probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 5, 3))
+	c.LivenessProbe = given(r.Spec.PHPFPM.LivenessProbe, probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}, 10, 6))
 	// Keep serving while nginx stops sending; the stop signal follows.
 	c.Lifecycle = drain(fpmDrainSeconds)
 	return c, nil
@@ -237,7 +277,7 @@ func drain(seconds int64) *corev1.Lifecycle {
 
 // appContainer is a container of the app image with the release's env.
 func appContainer(r *v1alpha1.MagentoRelease, name string, version v1alpha1.Slot, command, defaultCommand []string,
-	resources corev1.ResourceRequirements) (corev1.Container, error) {
+	settings v1alpha1.ContainerSettings) (corev1.Container, error) {
 	image, err := AppImage(r.Spec.Images, version)
 	if err != nil {
 		return corev1.Container{}, err
@@ -252,20 +292,28 @@ func appContainer(r *v1alpha1.MagentoRelease, name string, version v1alpha1.Slot
 		Command:         command,
 		Env:             r.Spec.Env,
 		EnvFrom:         r.Spec.EnvFrom,
-		Resources:       resources,
+		Resources:       settings.Resources,
 		VolumeMounts:    r.Spec.Pod.VolumeMounts,
-		SecurityContext: containerSecurityContext(),
+		SecurityContext: containerSecurityContext(settings.SecurityContext),
 	}, nil
 }
 
 // probe sets every field the API server would default, so that a rendered
 // template compares equal to the stored one.
-func probe(h corev1.ProbeHandler, failureThreshold int32) *corev1.Probe {
+func probe(h corev1.ProbeHandler, periodSeconds, failureThreshold int32) *corev1.Probe {
 	return &corev1.Probe{
 		ProbeHandler:     h,
-		PeriodSeconds:    5,
+		PeriodSeconds:    periodSeconds,
 		TimeoutSeconds:   3,
 		SuccessThreshold: 1,
 		FailureThreshold: failureThreshold,
 	}
+}
+
+// given is what the spec set, else def.
+func given[T any](set, def *T) *T {
+	if set != nil {
+		return set
+	}
+	return def
 }

@@ -175,7 +175,8 @@ func PostSwitchJob(r *v1alpha1.MagentoRelease, color v1alpha1.Color, version v1a
 
 func job(r *v1alpha1.MagentoRelease, name string, c Component, color v1alpha1.Color, version v1alpha1.Slot,
 	command []string, backoff int32, deadline int64) (*batchv1.Job, error) {
-	container, err := appContainer(r, string(c), version, command, nil, r.Spec.PHPFPM.Resources)
+	// A Job runs the app image as php-fpm does, with its container settings.
+	container, err := appContainer(r, string(c), version, command, nil, r.Spec.PHPFPM.ContainerSettings)
 	if err != nil {
 		return nil, err
 	}

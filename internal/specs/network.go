@@ -161,6 +161,9 @@ func PDB(r *v1alpha1.MagentoRelease, color v1alpha1.Color, c Component) *policyv
 		Spec: policyv1.PodDisruptionBudgetSpec{
 			MaxUnavailable: ptr.To(intstr.FromInt32(1)),
 			Selector:       &metav1.LabelSelector{MatchLabels: Selector(r, color, c)},
+			// A pod that is running but not ready serves nothing: draining a
+			// node may evict it even when the budget is spent.
+			UnhealthyPodEvictionPolicy: ptr.To(policyv1.AlwaysAllow),
 		},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
@@ -67,7 +68,8 @@ func TestHPAAndPDB(t *testing.T) {
 		t.Error("autoscaling lookup")
 	}
 	p := specs.PDB(r, v1alpha1.Green, specs.Web)
-	if p.Name != "shop-web-green" || p.Spec.MaxUnavailable.IntValue() != 1 || p.Spec.Selector.MatchLabels[specs.LabelColor] != "green" {
+	if p.Name != "shop-web-green" || p.Spec.MaxUnavailable.IntValue() != 1 || p.Spec.Selector.MatchLabels[specs.LabelColor] != "green" ||
+		ptr.Deref(p.Spec.UnhealthyPodEvictionPolicy, "") != policyv1.AlwaysAllow {
 		t.Errorf("PDB %+v", p.Spec)
 	}
 }
